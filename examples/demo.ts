@@ -1,0 +1,113 @@
+// The demo server: every route shows one shutdown behaviour. Runs unchanged on Deno and Bun.
+//
+//   npm run demo                       (Deno)     or   npm run demo:bun
+//   deno run -A examples/demo.ts       (Deno)     or   bun examples/demo.ts
+//
+// Then, in another terminal: curl localhost:8000/slow?ms=3000 & kill -TERM <pid>
+// The slow request still gets its answer, and the process exits 0 right after it.
+//
+// Environment: PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1), SHUTDOWN_TIMEOUT_MS (10000),
+// DRAIN_DELAY_MS (0), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set).
+
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { serve, type Server } from "../mod.ts";
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`demo: ${name} must be a number >= 0, received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const app = new Hono();
+// Handlers use `server` (declared at the end) at request time, when it exists.
+
+app.get("/", (c) => c.text("ok"));
+
+// Waits N ms and ignores the shutdown: the drain waits for it (up to the deadline).
+app.get("/slow", async (c) => {
+  const ms = Number(c.req.query("ms") ?? "1000");
+  await sleep(ms);
+  return c.text(`slept ${ms} ms`);
+});
+
+// A finite stream: N lines, one every M ms. It counts as in flight until its last byte.
+app.get("/stream", (c) => {
+  const chunks = Number(c.req.query("chunks") ?? "10");
+  const ms = Number(c.req.query("ms") ?? "100");
+  const encoder = new TextEncoder();
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (i >= chunks) return controller.close();
+      if (i > 0) await sleep(ms);
+      controller.enqueue(encoder.encode(`chunk ${i++}\n`));
+    },
+  });
+  return c.body(body, 200, { "content-type": "text/plain; charset=utf-8" });
+});
+
+// Endless SSE that cooperates: on the shutdown signal it sends a last event and ends.
+app.get("/sse", (c) =>
+  streamSSE(c, async (stream) => {
+    const signal = server.signal;
+    let id = 0;
+    while (!signal.aborted && !stream.aborted) {
+      await stream.writeSSE({ id: String(id), event: "tick", data: `tick ${id++}` });
+      await Promise.race([
+        sleep(100),
+        new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })),
+      ]);
+    }
+    if (!stream.aborted) {
+      await stream.writeSSE({ event: "shutdown", data: "server is shutting down", retry: 1000 });
+    }
+  }));
+
+// Never answers and ignores the shutdown: cut at the deadline.
+app.get("/hang", () => new Promise<Response>(() => {}));
+
+app.post("/echo", async (c) => {
+  const body = await c.req.arrayBuffer();
+  return c.body(body, 200, {
+    "content-type": c.req.header("content-type") ?? "application/octet-stream",
+  });
+});
+
+// Starts a graceful shutdown from inside a handler; this response is still delivered.
+// A real app must guard such a route (an admin port on 127.0.0.1, or an authenticated token).
+app.post("/shutdown", (c) => {
+  server.shutdown({ reason: "POST /shutdown" });
+  return c.text("shutting down\n", 202);
+});
+
+app.get(
+  "/healthz",
+  (c) => server.state === "serving" ? c.text("ok") : c.text("shutting down", 503),
+);
+
+const certFile = process.env.TLS_CERT_FILE;
+const keyFile = process.env.TLS_KEY_FILE;
+const server: Server = serve(app, {
+  port: envNumber("PORT", 8000),
+  hostname: process.env.HOSTNAME || "127.0.0.1",
+  timeout: envNumber("SHUTDOWN_TIMEOUT_MS", 10_000),
+  drainDelay: envNumber("DRAIN_DELAY_MS", 0),
+  ...(certFile && keyFile
+    ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } }
+    : {}),
+  onListen: ({ url }) => console.log(`listening on ${url.origin}`),
+});
+server.onShutdown(() => console.error("[demo] cleanup hook: closing resources"), {
+  name: "demo cleanup",
+});

@@ -1,0 +1,38 @@
+/**
+ * Graceful shutdown for web-standard servers on Deno and Bun, Hono apps first.
+ *
+ * Every request is tracked until its response is delivered; on SIGTERM or SIGINT the listener
+ * closes, in-flight work finishes (with `Connection: close`), anything left at the deadline is
+ * cut, cleanup hooks run and the process exits with a meaningful code.
+ *
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "@graceful/serve";
+ *
+ * const app = new Hono();
+ * app.get("/", (c) => c.text("ok"));
+ *
+ * const server = serve(app, { port: 8000, timeout: 10_000 });
+ * server.onShutdown(() => console.error("bye"));   // cleanup, after the drain
+ * await server.finished;                             // the shutdown report
+ * ```
+ *
+ * @module
+ */
+
+export { ShutdownError } from "./src/errors.ts";
+export {
+  type CutDetail,
+  type FetchHandler,
+  type Graceful,
+  graceful,
+  type GracefulOptions,
+  type ShutdownOptions,
+  type ShutdownReport,
+  type ShutdownState,
+} from "./src/graceful.ts";
+export type { HookOptions, HookReport, ShutdownHook } from "./src/hooks.ts";
+export { type Logger, stderrLogger } from "./src/logger.ts";
+export type { Clock, TimerId } from "./src/clock.ts";
+export { serve, type ServeOptions, type Server } from "./src/serve.ts";
+export { SIGNAL_NUMBERS, type SignalName } from "./src/signals.ts";

@@ -1,0 +1,576 @@
+// The wrapper: tracks every request handed to the wrapped fetch, owns the shutdown signal, and
+// runs the shutdown sequence (lame duck, listener close, event-driven drain, deadline, hooks).
+// It never exits the process and never installs a listener; serve() adds that policy.
+
+import { TrackedBody } from "./body.ts";
+import { _sleep, type Clock, systemClock, type TimerId } from "./clock.ts";
+import { ShutdownError } from "./errors.ts";
+import {
+  type _Hook,
+  _runHooks,
+  type HookOptions,
+  type HookReport,
+  type ShutdownHook,
+} from "./hooks.ts";
+import { InFlight } from "./in_flight.ts";
+import { _logger, type Logger } from "./logger.ts";
+import { _duration, _knownKeys, _optionsObject, _show } from "./options.ts";
+import { _adaptServer } from "./runtime/detect.ts";
+import type { RuntimeServer } from "./runtime/types.ts";
+import { _isSignalName, type SignalName } from "./signals.ts";
+
+/** `serving` until shutdown begins, `draining` until the last request ended, then `closed`. */
+export type ShutdownState = "serving" | "draining" | "closed";
+
+/**
+ * A fetch handler as Deno.serve and Bun.serve call it. The second argument (Deno's `info`, Bun's
+ * `server`) is passed through untouched.
+ */
+export type FetchHandler = (
+  request: Request,
+  arg: never,
+) => Response | Promise<Response | undefined> | undefined;
+
+/** Options of {@linkcode graceful}. */
+export interface GracefulOptions {
+  /**
+   * Hard deadline in milliseconds, measured from the start of the shutdown: whatever is still in
+   * flight then is cut. Includes `drainDelay`.
+   * @default 10000
+   */
+  timeout?: number;
+  /**
+   * Lame-duck delay in milliseconds: after the shutdown began, keep the listener open and serve
+   * requests (each answered with `Connection: close`) for this long before closing it.
+   * @default 0
+   */
+  drainDelay?: number;
+  /**
+   * Default timeout of each cleanup hook, in milliseconds.
+   * @default 5000
+   */
+  hookTimeout?: number;
+  /**
+   * Where phase and progress lines go; `false` is silent.
+   * @default a logger writing to stderr
+   */
+  logger?: Logger | false;
+  /**
+   * Time source and timers, for tests that check the deadline without sleeping.
+   * @default the system clock
+   */
+  clock?: Clock;
+}
+
+/** Options of {@linkcode Graceful.shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * Why the server shuts down, for the abort reason, the logs and the report.
+   * @default `"<signal> received"` or `"shutdown() called"`
+   */
+  reason?: string;
+  /**
+   * The OS signal that triggered the shutdown, when you handle signals yourself.
+   * @default null
+   */
+  signal?: SignalName;
+}
+
+/** What was cut at the deadline. */
+export interface CutDetail {
+  /** Handlers that had not answered: they were answered with 503 and abandoned. */
+  handlers: number;
+  /** Responses whose body was still being written: they were errored. */
+  bodies: number;
+}
+
+/** What a shutdown did; `shutdown()` and `finished` resolve with it. */
+export interface ShutdownReport {
+  /** Why the shutdown happened. */
+  reason: string;
+  /** The OS signal that triggered it, or `null`. */
+  signal: SignalName | null;
+  /** From the start of the shutdown to the end of the last hook, in milliseconds. */
+  durationMs: number;
+  /** Requests in flight when the shutdown began. */
+  inFlightAtStart: number;
+  /** Requests that finished during the drain (in flight at the start or accepted since). */
+  completed: number;
+  /** Requests cut at the deadline. */
+  cut: number;
+  /** The cut requests by kind. */
+  cutDetail: CutDetail;
+  /** Whether the deadline was reached before the drain ended. */
+  timedOut: boolean;
+  /** Each cleanup hook, in the order they ran. */
+  hooks: HookReport[];
+  /** 0 when everything drained and every hook succeeded, 1 otherwise. */
+  exitCode: 0 | 1;
+}
+
+/** The handle returned by {@linkcode graceful}. */
+export interface Graceful<H extends FetchHandler = FetchHandler> {
+  /** The wrapped handler: give it to `Deno.serve` / `Bun.serve` in place of yours. */
+  readonly fetch: H;
+  /** Aborts with a {@linkcode ShutdownError} the moment the shutdown begins. */
+  readonly signal: AbortSignal;
+  /** The current phase. */
+  readonly state: ShutdownState;
+  /** Requests in flight now (running handlers and responses still being delivered). */
+  readonly inFlight: number;
+  /** Resolves with the report once the shutdown has finished. */
+  readonly finished: Promise<ShutdownReport>;
+  /**
+   * Hands the runtime server to the shutdown sequence, which will close its listener and wait for
+   * it (`shutdown()` on Deno, `stop()` on Bun). Several servers may be attached.
+   * @throws {TypeError} when `server` is not a Deno or Bun server.
+   */
+  attach(server: object): void;
+  /**
+   * Registers a cleanup hook, run after the drain (last registered first).
+   * @returns A function that unregisters the hook.
+   * @throws {TypeError} when `hook` is not a function or an option is invalid.
+   */
+  onShutdown(hook: ShutdownHook, options?: HookOptions): () => void;
+  /**
+   * Starts the shutdown; idempotent: later calls return the same promise. Safe to call from
+   * inside a handler: that request's response is still delivered.
+   */
+  shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+}
+
+/** Milliseconds the forced step waits for the runtime to settle before moving on. */
+const _FORCE_GRACE_MS = 250;
+/** Milliseconds between progress lines while draining. */
+const _PROGRESS_MS = 1000;
+const _GRACEFUL_KEYS = ["timeout", "drainDelay", "hookTimeout", "logger", "clock"] as const;
+
+/** Resolved options shared by graceful() and serve(). */
+export interface _Settings {
+  timeout: number;
+  drainDelay: number;
+  hookTimeout: number;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Validates the graceful options found in `options`. */
+export function _settings(where: string, options: Record<string, unknown>): _Settings {
+  const timeout = _duration(where, "timeout", options.timeout, 10_000);
+  const drainDelay = _duration(where, "drainDelay", options.drainDelay, 0);
+  if (drainDelay > 0 && drainDelay >= timeout) {
+    throw new RangeError(
+      `${where}: "drainDelay" must be less than "timeout" (${timeout}), received ${drainDelay}`,
+    );
+  }
+  const clock = options.clock ?? systemClock;
+  if (
+    typeof clock !== "object" || clock === null ||
+    typeof (clock as Clock).now !== "function" ||
+    typeof (clock as Clock).setTimeout !== "function" ||
+    typeof (clock as Clock).clearTimeout !== "function"
+  ) {
+    throw new TypeError(
+      `${where}: "clock" must have now, setTimeout and clearTimeout methods, received ${
+        _show(clock)
+      }`,
+    );
+  }
+  return {
+    timeout,
+    drainDelay,
+    hookTimeout: _duration(where, "hookTimeout", options.hookTimeout, 5_000),
+    logger: _logger(where, options.logger),
+    clock: clock as Clock,
+  };
+}
+
+/** Resolves a handler argument: a function, or an object with a `fetch` method (a Hono app). */
+export function _handlerOf<H extends FetchHandler>(where: string, handler: unknown): H {
+  if (typeof handler === "function") return handler as H;
+  if (
+    typeof handler === "object" && handler !== null &&
+    typeof (handler as { fetch?: unknown }).fetch === "function"
+  ) {
+    const target = handler as { fetch: H };
+    return ((request: Request, arg: never) => target.fetch(request, arg)) as H;
+  }
+  throw new TypeError(
+    `${where}: the handler must be a function or an object with a fetch method (such as a Hono app), received ${
+      _show(handler)
+    }`,
+  );
+}
+
+/** The `completed` promise of Deno's `info`, or `undefined` elsewhere. */
+function _completedOf(arg: unknown): Promise<void> | undefined {
+  if (typeof arg !== "object" || arg === null) return undefined;
+  const completed = (arg as { completed?: unknown }).completed;
+  return completed instanceof Promise ? completed : undefined;
+}
+
+/** Whether a request has a body that may still be arriving. */
+function _hasBody(request: Request): boolean {
+  const method = request.method;
+  if (method === "GET" || method === "HEAD") return false;
+  const length = request.headers.get("content-length");
+  return length !== null ? length !== "0" : request.headers.has("transfer-encoding");
+}
+
+/** Adds `Connection: close`, copying the response when its headers are immutable. */
+function _withConnectionClose(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+    return response;
+  } catch {
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  }
+}
+
+/** The answer given to a handler still running at the deadline. */
+function _unavailable(): Response {
+  return new Response("Service Unavailable: the server is shutting down\n", {
+    status: 503,
+    headers: { "content-type": "text/plain; charset=utf-8", "connection": "close" },
+  });
+}
+
+/** The implementation behind {@linkcode graceful}; serve() also uses its internal methods. */
+export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
+  readonly fetch: H;
+  readonly finished: Promise<ShutdownReport>;
+  #settings: _Settings;
+  #controller = new AbortController();
+  #deadline = new AbortController();
+  #state: ShutdownState = "serving";
+  #tracker = new InFlight();
+  #servers: RuntimeServer[] = [];
+  #closing: Promise<void>[] = [];
+  #hooks: _Hook[] = [];
+  #hooksRan = false;
+  #run: Promise<ShutdownReport> | undefined;
+  #resolveFinished: (report: ShutdownReport) => void;
+  #end = (): void => this.#tracker.end(false);
+  #endUpload = (): void => this.#tracker.end(true);
+
+  constructor(handler: H, settings: _Settings) {
+    this.#settings = settings;
+    const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
+    this.finished = promise;
+    this.#resolveFinished = resolve;
+    this.fetch = ((request: Request, arg: never) => this.#handle(handler, request, arg)) as H;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get state(): ShutdownState {
+    return this.#state;
+  }
+
+  get inFlight(): number {
+    let count = this.#tracker.requests;
+    for (const server of this.#servers) {
+      const pending = server.pending();
+      if (pending !== undefined && pending > count) count = pending;
+    }
+    return count;
+  }
+
+  attach(server: object): void {
+    this._attachAdapted(_adaptServer("attach()", server));
+  }
+
+  /** Attaches an already adapted server (serve() uses this). */
+  _attachAdapted(server: RuntimeServer): void {
+    this.#servers.push(server);
+    // Attached after the listener-close step: close it now, and wait for it in the drain.
+    if (this.#state !== "serving" && this.#closing.length > 0) {
+      this.#closing.push(server.close());
+    }
+  }
+
+  onShutdown(hook: ShutdownHook, options: HookOptions = {}): () => void {
+    if (typeof hook !== "function") {
+      throw new TypeError(`onShutdown(): the hook must be a function, received ${_show(hook)}`);
+    }
+    const opts = _optionsObject("onShutdown()", options);
+    _knownKeys("onShutdown()", opts, ["name", "timeout"]);
+    if (opts.name !== undefined && typeof opts.name !== "string") {
+      throw new TypeError(`onShutdown(): "name" must be a string, received ${_show(opts.name)}`);
+    }
+    if (this.#hooksRan) {
+      throw new Error("onShutdown(): the shutdown already ran its hooks; register hooks earlier");
+    }
+    const entry: _Hook = {
+      fn: hook,
+      name: (opts.name as string | undefined) || hook.name || `hook ${this.#hooks.length + 1}`,
+      timeout: _duration("onShutdown()", "timeout", opts.timeout, this.#settings.hookTimeout),
+    };
+    this.#hooks.push(entry);
+    return () => {
+      const index = this.#hooks.indexOf(entry);
+      if (index >= 0) this.#hooks.splice(index, 1);
+    };
+  }
+
+  shutdown(options: ShutdownOptions = {}): Promise<ShutdownReport> {
+    if (this.#run) return this.#run;
+    const opts = _optionsObject("shutdown()", options);
+    _knownKeys("shutdown()", opts, ["reason", "signal"]);
+    if (opts.reason !== undefined && typeof opts.reason !== "string") {
+      throw new TypeError(`shutdown(): "reason" must be a string, received ${_show(opts.reason)}`);
+    }
+    if (opts.signal !== undefined && !_isSignalName(opts.signal)) {
+      throw new TypeError(
+        `shutdown(): "signal" must be a signal name such as "SIGTERM", received ${
+          _show(opts.signal)
+        }`,
+      );
+    }
+    const signal = (opts.signal as SignalName | undefined) ?? null;
+    const reason = (opts.reason as string | undefined) ??
+      (signal ? `${signal} received` : "shutdown() called");
+    this.#run = this.#sequence(reason, signal);
+    return this.#run;
+  }
+
+  /** Skips to the deadline now (a second signal when exiting is off). */
+  _forceNow(): void {
+    this.#deadline.abort();
+  }
+
+  #handle(handler: H, request: Request, arg: never): Response | Promise<Response> | undefined {
+    const tracker = this.#tracker;
+    const completed = _completedOf(arg);
+    // Only Deno needs to know about uploads (see RuntimeServer.waitsForUploads).
+    const upload = completed !== undefined && _hasBody(request);
+    tracker.start(upload);
+    let result: Response | Promise<Response | undefined> | undefined;
+    try {
+      result = handler(request, arg);
+    } catch (error) {
+      tracker.end(upload);
+      throw error;
+    }
+    if (result instanceof Response) return this.#respond(result, completed, upload);
+    if (!(result instanceof Promise)) {
+      // Bun after server.upgrade(): nothing to deliver.
+      tracker.end(upload);
+      return result as undefined;
+    }
+    return new Promise<Response>((resolve, reject) => {
+      const answer = (response: Response): void => {
+        resolve(this.#respond(response, completed, upload) as Response);
+      };
+      tracker.addHandler(answer);
+      result.then(
+        (response: Response | undefined) => {
+          if (tracker.settleHandler(answer)) answer(response as Response);
+        },
+        (error: unknown) => {
+          if (!tracker.settleHandler(answer)) return;
+          tracker.end(upload);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #respond(
+    response: Response,
+    completed: Promise<void> | undefined,
+    upload: boolean,
+  ): Response | undefined {
+    if (this.#state !== "serving" && response instanceof Response && response.status !== 101) {
+      response = this.#forDrain(response, completed !== undefined);
+    }
+    if (completed !== undefined) {
+      // Deno: completed settles when the body was written, or the client went away.
+      completed.then(upload ? this.#endUpload : this.#end, upload ? this.#endUpload : this.#end);
+    } else {
+      this.#tracker.end(upload);
+    }
+    return response;
+  }
+
+  /** During the drain: ask the client to close, and make streamed bodies cuttable (Deno). */
+  #forDrain(response: Response, canCutBody: boolean): Response {
+    response = _withConnectionClose(response);
+    // Bun 1.4: reading .body of a string response drops its implied content-type, so only touch
+    // the body where it must become cuttable (Deno).
+    if (!canCutBody) return response;
+    const body = response.body;
+    if (body === null) return response;
+    const tracker = this.#tracker;
+    const tracked: TrackedBody = new TrackedBody(body, () => tracker.deleteBody(tracked));
+    tracker.addBody(tracked);
+    return new Response(tracked.stream, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+
+  async #sequence(reason: string, signal: SignalName | null): Promise<ShutdownReport> {
+    const { clock, logger, timeout, drainDelay } = this.#settings;
+    const tracker = this.#tracker;
+    const start = clock.now();
+    const startedBefore = tracker.started;
+    const inFlightAtStart = this.inFlight;
+    this.#state = "draining";
+    const deadline = this.#deadline;
+    const deadlineTimer = clock.setTimeout(() => deadline.abort(), timeout);
+    let progressTimer: TimerId | undefined;
+    const progress = (): void => {
+      progressTimer = clock.setTimeout(() => {
+        logger.info(`draining: ${this.#describe()} still in flight after ${elapsed()} ms`);
+        progress();
+      }, _PROGRESS_MS);
+    };
+    const elapsed = (): number => Math.round(clock.now() - start);
+
+    logger.info(
+      `shutdown started (${reason}): ${inFlightAtStart} in flight, deadline in ${timeout} ms`,
+    );
+    this.#controller.abort(new ShutdownError(`server is shutting down (${reason})`, { signal }));
+    progress();
+
+    if (drainDelay > 0) {
+      logger.info(`lame duck: serving with Connection: close for ${drainDelay} ms`);
+      await _sleep(clock, drainDelay, deadline.signal);
+    }
+    if (this.#servers.some((s) => s.waitsForUploads) && tracker.uploads > 0) {
+      await _race(tracker.uploadsIdle(), deadline.signal);
+    }
+    for (const server of this.#servers) this.#closing.push(server.close());
+    // Observe rejections now; the drain below waits on the same promises.
+    for (const closing of this.#closing) closing.catch(() => {});
+    if (this.#servers.length > 0) {
+      logger.info(`listener closed after ${elapsed()} ms; waiting for ${this.#describe()}`);
+    }
+
+    const drained = this.#drained();
+    let timedOut = !(await _race(drained, deadline.signal));
+    let cutDetail: CutDetail = { handlers: 0, bodies: 0 };
+    if (timedOut) {
+      const cut = this.inFlight;
+      cutDetail = { handlers: tracker.handlers, bodies: Math.max(0, cut - tracker.handlers) };
+      if (cut === 0 && this.#servers.length === 0) timedOut = false;
+      logger.warn(
+        `deadline reached after ${elapsed()} ms: cutting ${cutDetail.handlers} handler(s) ` +
+          `and ${cutDetail.bodies} response body(ies)`,
+      );
+      const error = new ShutdownError(`shutdown deadline of ${timeout} ms reached`, { signal });
+      tracker.cutAll(_unavailable, error);
+      for (const server of this.#servers) server.force();
+      const grace = new AbortController();
+      const graceTimer = clock.setTimeout(() => grace.abort(), _FORCE_GRACE_MS);
+      await _race(drained, grace.signal);
+      clock.clearTimeout(graceTimer);
+    }
+    clock.clearTimeout(deadlineTimer);
+    if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
+    this.#state = "closed";
+    const cut = cutDetail.handlers + cutDetail.bodies;
+    if (!timedOut) logger.info(`drained in ${elapsed()} ms`);
+
+    this.#hooksRan = true;
+    const hooks = await _runHooks(this.#hooks, clock, logger);
+    const hooksFailed = hooks.some((h) => h.outcome !== "ok");
+    const report: ShutdownReport = {
+      reason,
+      signal,
+      durationMs: elapsed(),
+      inFlightAtStart,
+      completed: Math.max(0, inFlightAtStart + tracker.started - startedBefore - cut),
+      cut,
+      cutDetail,
+      timedOut,
+      hooks,
+      exitCode: timedOut || hooksFailed ? 1 : 0,
+    };
+    logger.info(
+      `shutdown complete in ${report.durationMs} ms: ${report.completed} completed, ${cut} cut` +
+        (hooks.length > 0
+          ? `, ${hooks.filter((h) => h.outcome === "ok").length}/${hooks.length} hooks ok`
+          : ""),
+    );
+    this.#resolveFinished(report);
+    return report;
+  }
+
+  /** Resolves when every tracked request ended and every closed server has settled. */
+  async #drained(): Promise<void> {
+    await this.#tracker.idle();
+    let seen = 0;
+    while (seen < this.#closing.length) {
+      seen = this.#closing.length;
+      await Promise.allSettled(this.#closing);
+    }
+  }
+
+  #describe(): string {
+    const tracker = this.#tracker;
+    const total = this.inFlight;
+    const parts = [`${tracker.handlers} running`];
+    if (tracker.bodies > 0) parts.push(`${tracker.bodies} tracked stream(s)`);
+    return `${total} request(s) (${parts.join(", ")})`;
+  }
+}
+
+/** Resolves `true` when `promise` settles first, `false` when `signal` aborts first. */
+function _race(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => resolve(true),
+      () => resolve(true),
+    ).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * Wraps a fetch handler so that every request is tracked until its response is delivered, and
+ * gives you the shutdown signal and an idempotent `shutdown()`. Runtime-agnostic: use it when you
+ * call `Deno.serve` / `Bun.serve` yourself, and hand it the server with `attach()`.
+ *
+ * @param handler A fetch function, or an object with a `fetch` method such as a Hono app.
+ * @param options Deadline, lame-duck delay, hook timeout, logger.
+ * @returns The wrapped `fetch` and the shutdown controls.
+ * @throws {TypeError} when the handler is neither a function nor an object with `fetch`, or an
+ * option has the wrong type.
+ * @throws {RangeError} when a duration is negative or not finite, or `drainDelay >= timeout`.
+ *
+ * @example With Deno.serve
+ * ```ts
+ * import { graceful } from "@graceful/serve";
+ *
+ * const g = graceful((_req: Request) => new Response("ok"), { timeout: 5_000 });
+ * const server = Deno.serve({ port: 0, onListen() {} }, g.fetch);
+ * g.attach(server);
+ * Deno.addSignalListener("SIGTERM", () => g.shutdown({ signal: "SIGTERM" }));
+ * const report = await g.shutdown();
+ * console.log(report.exitCode); // 0
+ * ```
+ */
+export function graceful<H extends FetchHandler>(
+  handler: H | { fetch: H },
+  options?: GracefulOptions,
+): Graceful<H> {
+  const fetch = _handlerOf<H>("graceful()", handler);
+  const opts = _optionsObject("graceful()", options);
+  _knownKeys("graceful()", opts, _GRACEFUL_KEYS);
+  return new _GracefulServer(fetch, _settings("graceful()", opts));
+}
+
+export { _GRACEFUL_KEYS };

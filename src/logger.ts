@@ -1,0 +1,45 @@
+// Logging: one line per shutdown phase, never one per request.
+
+/** Where the library writes its phase and progress lines. */
+export interface Logger {
+  /** Phase changes and progress. */
+  info(message: string): void;
+  /** Work cut at the deadline, hooks that timed out. */
+  warn(message: string): void;
+  /** Hooks that threw. */
+  error(message: string): void;
+}
+
+/** The default logger: each line goes to stderr, prefixed with `[graceful]`. */
+export const stderrLogger: Logger = Object.freeze({
+  info: (message: string): void => console.error(`[graceful] ${message}`),
+  warn: (message: string): void => console.error(`[graceful] warning: ${message}`),
+  error: (message: string): void => console.error(`[graceful] error: ${message}`),
+});
+
+const _silent: Logger = Object.freeze({ info() {}, warn() {}, error() {} });
+
+/** Resolves the `logger` option: `undefined` is stderr, `false` is silent. */
+export function _logger(where: string, value: unknown): Logger {
+  if (value === undefined) return stderrLogger;
+  if (value === false) return _silent;
+  if (
+    typeof value === "object" && value !== null &&
+    typeof (value as Logger).info === "function" &&
+    typeof (value as Logger).warn === "function" &&
+    typeof (value as Logger).error === "function"
+  ) {
+    const logger = value as Logger;
+    // Bind so that `console` and class instances can be passed as they are.
+    return {
+      info: (m) => logger.info(m),
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    };
+  }
+  throw new TypeError(
+    `${where}: "logger" must be false or an object with info, warn and error methods, received ${
+      value === null ? "null" : typeof value === "object" ? "an object without them" : typeof value
+    }`,
+  );
+}

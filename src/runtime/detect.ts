@@ -1,0 +1,30 @@
+// Runtime detection, in one place, by feature, when called (never at import time).
+
+import { _bunRuntime, _bunServer, _isBunServer } from "./bun.ts";
+import { _denoRuntime, _denoServer, _isDenoServer } from "./deno.ts";
+import type { Runtime, RuntimeServer } from "./types.ts";
+
+/** The runtime this code runs on. */
+export function _detectRuntime(where: string): Runtime {
+  if ("Deno" in globalThis) return _denoRuntime();
+  if ("Bun" in globalThis) return _bunRuntime();
+  throw new Error(
+    `${where}: unsupported runtime (neither Deno nor Bun was found); ` +
+      `use graceful() and close your server yourself`,
+  );
+}
+
+/** Adapts a runtime server (`Deno.HttpServer` or Bun's `Server`) for the shutdown sequence. */
+export function _adaptServer(where: string, server: unknown): RuntimeServer {
+  if (_isDenoServer(server)) return _denoServer(server);
+  if (_isBunServer(server)) return _bunServer(server);
+  throw new TypeError(
+    `${where}: expected the server returned by Deno.serve() or Bun.serve(), received ${
+      server === null
+        ? "null"
+        : typeof server === "object"
+        ? "an object without shutdown()/stop()"
+        : typeof server
+    }`,
+  );
+}

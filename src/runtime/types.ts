@@ -1,0 +1,49 @@
+// The small interface every runtime adapter implements.
+
+import type { SignalName } from "../signals.ts";
+
+/** Which runtime an adapter drives. */
+export type RuntimeName = "deno" | "bun";
+
+/** A listening server as the shutdown sequence sees it. */
+export interface RuntimeServer {
+  /** The runtime that owns the server. */
+  readonly runtime: RuntimeName;
+  /**
+   * Whether the listener must stay open until request bodies have arrived (Deno 2.9: reading a
+   * body after `shutdown()` throws BadResource).
+   */
+  readonly waitsForUploads: boolean;
+  /** Closes the listener and resolves once the runtime has delivered every response. */
+  close(): Promise<void>;
+  /** Closes every connection now, where the runtime can (Bun: `stop(true)`). */
+  force(): void;
+  /** Requests the runtime itself still counts (running or writing their body), if it counts. */
+  pending(): number | undefined;
+}
+
+/** Where and how to listen. */
+export interface _ListenOptions {
+  port: number;
+  hostname: string;
+  tls: { cert: string; key: string } | undefined;
+  reusePort: boolean;
+}
+
+/** A server started by an adapter. */
+export interface _Listening {
+  server: RuntimeServer;
+  hostname: string;
+  port: number;
+}
+
+/** The fetch function handed to the runtime. */
+export type _Fetch = (request: Request, arg: unknown) => unknown;
+
+/** A runtime: start a server, listen to signals, exit. */
+export interface Runtime {
+  readonly name: RuntimeName;
+  listen(options: _ListenOptions, fetch: _Fetch): _Listening;
+  onSignal(name: SignalName, listener: () => void): () => void;
+  exit(code: number): void;
+}

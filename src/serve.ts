@@ -1,0 +1,216 @@
+// serve(): detect the runtime, listen, install signal handlers, apply the exit policy.
+
+import {
+  _GRACEFUL_KEYS,
+  _GracefulServer,
+  _handlerOf,
+  _settings,
+  type FetchHandler,
+  type Graceful,
+  type GracefulOptions,
+} from "./graceful.ts";
+import { _knownKeys, _optionsObject, _show } from "./options.ts";
+import { _detectRuntime } from "./runtime/detect.ts";
+import type { _Fetch, Runtime } from "./runtime/types.ts";
+import { _signals, SIGNAL_NUMBERS, type SignalName } from "./signals.ts";
+
+/** Options of {@linkcode serve}: the {@linkcode GracefulOptions} plus where to listen. */
+export interface ServeOptions extends GracefulOptions {
+  /**
+   * TCP port; 0 picks a free one (read it back from `server.port`).
+   * @default 8000
+   */
+  port?: number;
+  /**
+   * Interface to listen on.
+   * @default "0.0.0.0"
+   */
+  hostname?: string;
+  /**
+   * Serve HTTPS with this PEM certificate chain and key (the contents, not file names).
+   * @default undefined (plain HTTP)
+   */
+  tls?: { cert: string; key: string };
+  /**
+   * Let several processes listen on the same port (SO_REUSEPORT; Deno needs `--unstable-net`).
+   * @default false
+   */
+  reusePort?: boolean;
+  /**
+   * Signals that start the shutdown; a second one during the drain exits at once with 128 + n.
+   * An empty array installs no signal handler.
+   * @default ["SIGTERM", "SIGINT"]
+   */
+  signals?: readonly SignalName[];
+  /**
+   * Exit the process when the shutdown finishes: 0 if everything drained and every hook
+   * succeeded, 1 otherwise. Turn off to use `serve()` in tests or to exit yourself.
+   * @default true
+   */
+  exit?: boolean;
+  /**
+   * Called once the server listens.
+   * @default logs `listening on <url>` through the logger
+   */
+  onListen?: (address: { hostname: string; port: number; url: URL }) => void;
+}
+
+/** A running server: the {@linkcode Graceful} controls plus its address. */
+export interface Server<H extends FetchHandler = FetchHandler> extends Graceful<H> {
+  /** The address actually bound (e.g. `127.0.0.1`). */
+  readonly hostname: string;
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /** `http://hostname:port/`, or `https://` with `tls`. */
+  readonly url: URL;
+}
+
+const _SERVE_KEYS = [
+  ..._GRACEFUL_KEYS,
+  "port",
+  "hostname",
+  "tls",
+  "reusePort",
+  "signals",
+  "exit",
+  "onListen",
+] as const;
+
+class _Served<H extends FetchHandler> extends _GracefulServer<H> implements Server<H> {
+  hostname = "";
+  port = 0;
+  url: URL = new URL("http://localhost/");
+}
+
+function _port(value: unknown): number {
+  if (value === undefined) return 8000;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`serve(): "port" must be an integer, received ${_show(value)}`);
+  }
+  if (value < 0 || value > 65535) {
+    throw new RangeError(`serve(): "port" must be between 0 and 65535, received ${value}`);
+  }
+  return value;
+}
+
+function _tls(value: unknown): { cert: string; key: string } | undefined {
+  if (value === undefined) return undefined;
+  const tls = value as { cert?: unknown; key?: unknown };
+  if (
+    typeof value !== "object" || value === null || typeof tls.cert !== "string" ||
+    typeof tls.key !== "string" || tls.cert === "" || tls.key === ""
+  ) {
+    throw new TypeError(
+      `serve(): "tls" must be an object with PEM strings "cert" and "key", received ${
+        _show(value)
+      }`,
+    );
+  }
+  return { cert: tls.cert, key: tls.key };
+}
+
+function _boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`serve(): "${name}" must be true or false, received ${_show(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Starts a server on the current runtime (Deno or Bun) that shuts down gracefully on SIGTERM and
+ * SIGINT: it stops accepting, lets in-flight requests finish (each later response carries
+ * `Connection: close`), cuts what is left at the deadline, runs the cleanup hooks and exits with
+ * 0 (drained) or 1 (work was cut or a hook failed). A second signal exits at once with 128 + n.
+ *
+ * @param handler A fetch function, or an object with a `fetch` method such as a Hono app.
+ * @param options Where to listen, the deadline, signals and exit policy.
+ * @returns The running server with its address and shutdown controls.
+ * @throws {TypeError} for a handler that is not a function or an object with `fetch`, an
+ * unknown option, an unknown signal name, or an option of the wrong type.
+ * @throws {RangeError} for a negative or non-finite duration, or a port out of range.
+ *
+ * @example A Hono app on Deno or Bun
+ * ```ts
+ * import { Hono } from "hono";
+ * import { serve } from "@graceful/serve";
+ *
+ * const app = new Hono();
+ * app.get("/", (c) => c.text("ok"));
+ *
+ * const server = serve(app, { port: 8000, timeout: 10_000 });
+ * server.onShutdown(() => console.error("closing the database"));
+ * await server.finished;
+ * ```
+ */
+export function serve<H extends FetchHandler>(
+  handler: H | { fetch: H },
+  options?: ServeOptions,
+): Server<H> {
+  return _serveOn(undefined, handler, options);
+}
+
+/** serve() on a given runtime (tests inject one). */
+export function _serveOn<H extends FetchHandler>(
+  runtime: Runtime | undefined,
+  handler: H | { fetch: H },
+  options?: ServeOptions,
+): Server<H> {
+  const where = "serve()";
+  const fetch = _handlerOf<H>(where, handler);
+  const opts = _optionsObject(where, options);
+  _knownKeys(where, opts, _SERVE_KEYS);
+  const settings = _settings(where, opts);
+  const port = _port(opts.port);
+  if (opts.hostname !== undefined && (typeof opts.hostname !== "string" || opts.hostname === "")) {
+    throw new TypeError(
+      `serve(): "hostname" must be a non-empty string, received ${_show(opts.hostname)}`,
+    );
+  }
+  const hostname = (opts.hostname as string | undefined) ?? "0.0.0.0";
+  const tls = _tls(opts.tls);
+  const reusePort = _boolean("reusePort", opts.reusePort, false);
+  const exit = _boolean("exit", opts.exit, true);
+  const signals = _signals(where, opts.signals, ["SIGTERM", "SIGINT"]);
+  if (opts.onListen !== undefined && typeof opts.onListen !== "function") {
+    throw new TypeError(`serve(): "onListen" must be a function, received ${_show(opts.onListen)}`);
+  }
+  const onListen = opts.onListen as ServeOptions["onListen"];
+
+  const rt = runtime ?? _detectRuntime(where);
+  const server = new _Served<H>(fetch, settings);
+  const listening = rt.listen(
+    { port, hostname, tls, reusePort },
+    server.fetch as unknown as _Fetch,
+  );
+  server._attachAdapted(listening.server);
+  server.hostname = listening.hostname;
+  server.port = listening.port;
+  const host = listening.hostname.includes(":") ? `[${listening.hostname}]` : listening.hostname;
+  server.url = new URL(`${tls ? "https" : "http"}://${host}:${listening.port}/`);
+
+  const { logger } = settings;
+  const uninstall = signals.map((name) =>
+    rt.onSignal(name, () => {
+      if (server.state === "serving") {
+        logger.info(`${name} received`);
+        server.shutdown({ signal: name });
+      } else if (exit) {
+        const code = 128 + SIGNAL_NUMBERS[name];
+        logger.warn(`${name} received again during the shutdown: exiting now with ${code}`);
+        rt.exit(code);
+      } else {
+        logger.warn(`${name} received again during the shutdown: cutting in-flight work now`);
+        server._forceNow();
+      }
+    })
+  );
+  server.finished.then((report) => {
+    for (const remove of uninstall) remove();
+    if (exit) rt.exit(report.exitCode);
+  });
+
+  if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });
+  else logger.info(`listening on ${server.url.href}`);
+  return server;
+}

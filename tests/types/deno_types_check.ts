@@ -1,0 +1,15 @@
+// Compile-time check (deno check): Deno's real API satisfies the structural types the library
+// uses, so a Deno API change breaks the build instead of a shutdown.
+
+import type { DenoLike, DenoServeHandlerInfoLike, DenoServerLike } from "../../src/runtime/deno.ts";
+
+export function _checkDeno(server: Deno.HttpServer, info: Deno.ServeHandlerInfo): void {
+  const asServer: DenoServerLike = server;
+  const asInfo: DenoServeHandlerInfoLike = info;
+  const serveFn: DenoLike["serve"] = (options) => Deno.serve(options);
+  const listen: DenoLike["addSignalListener"] = Deno.addSignalListener;
+  void asServer;
+  void asInfo;
+  void serveFn;
+  void listen;
+}
