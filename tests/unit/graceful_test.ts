@@ -1,0 +1,341 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { graceful, type Logger, ShutdownError, type ShutdownReport } from "../../mod.ts";
+import { FakeClock, flush } from "./_fake_clock.ts";
+
+/** A Deno-like `info` whose `completed` the test settles. */
+function denoInfo(): { completed: Promise<void>; complete: () => void } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  return { completed: promise, complete: resolve };
+}
+
+/** A Deno-like server whose shutdown() the test settles. */
+function denoServer(): {
+  shutdown: () => Promise<void>;
+  finished: Promise<void>;
+  closeCalls: number;
+  settle: () => void;
+} {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const server = {
+    closeCalls: 0,
+    finished: promise,
+    shutdown: () => {
+      server.closeCalls++;
+      return promise;
+    },
+    settle: resolve,
+  };
+  return server;
+}
+
+function deferred(): { promise: Promise<Response>; resolve: (r: Response) => void } {
+  const { promise, resolve } = Promise.withResolvers<Response>();
+  return { promise, resolve };
+}
+
+function recorder(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
+}
+
+const get = (path = "/"): Request => new Request(`http://test${path}`);
+const call = (
+  fetch: (request: Request, info: never) => unknown,
+  request: Request,
+  info?: unknown,
+) => fetch(request, info as never) as Response | Promise<Response>;
+
+describe("graceful()", () => {
+  it("passes the second argument through untouched", async () => {
+    const info = { remoteAddr: { hostname: "1.2.3.4" } };
+    let seen: unknown;
+    const g = graceful((_req: Request, arg: never) => {
+      seen = arg;
+      return new Response("ok");
+    }, { logger: false });
+    const response = await call(g.fetch, get(), info);
+    assert.equal(seen, info);
+    assert.equal(await response.text(), "ok");
+  });
+
+  it("accepts an object with a fetch method and calls it as a method", async () => {
+    const app = {
+      greeting: "hello",
+      fetch(this: { greeting: string }, _req: Request) {
+        return new Response(this.greeting);
+      },
+    };
+    const g = graceful(app, { logger: false });
+    assert.equal(await (await call(g.fetch, get())).text(), "hello");
+  });
+
+  it("counts a request until its handler settles when the runtime gives no completion", async () => {
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: false });
+    const pending = call(g.fetch, get());
+    assert.equal(g.inFlight, 1);
+    d.resolve(new Response("late"));
+    assert.equal(await (await pending).text(), "late");
+    assert.equal(g.inFlight, 0);
+  });
+
+  it("counts a request until Deno's info.completed settles", async () => {
+    const info = denoInfo();
+    const g = graceful(() => new Response("ok"), { logger: false });
+    await call(g.fetch, get(), info);
+    assert.equal(g.inFlight, 1, "the body is still being written");
+    info.complete();
+    await flush();
+    assert.equal(g.inFlight, 0);
+  });
+
+  it("stops counting at once when a handler throws or rejects", async () => {
+    const g = graceful((req: Request) => {
+      if (req.url.endsWith("/sync")) throw new Error("boom");
+      return Promise.reject(new Error("async boom"));
+    }, { logger: false });
+    assert.throws(() => call(g.fetch, get("/sync")), /boom/);
+    assert.equal(g.inFlight, 0);
+    await assert.rejects(Promise.resolve(call(g.fetch, get("/async"))), /async boom/);
+    assert.equal(g.inFlight, 0);
+  });
+
+  it("aborts the signal with a ShutdownError naming the reason", async () => {
+    const g = graceful(() => new Response("ok"), { logger: false });
+    assert.equal(g.signal.aborted, false);
+    assert.equal(g.state, "serving");
+    const report = g.shutdown({ signal: "SIGTERM" });
+    assert.equal(g.signal.aborted, true);
+    assert.ok(g.signal.reason instanceof ShutdownError);
+    assert.match(g.signal.reason.message, /shutting down \(SIGTERM received\)/);
+    assert.equal(g.signal.reason.signal, "SIGTERM");
+    assert.equal((await report).signal, "SIGTERM");
+    assert.equal(g.state, "closed");
+  });
+
+  it("returns the same promise from a second shutdown() call", () => {
+    const g = graceful(() => new Response("ok"), { logger: false });
+    const first = g.shutdown({ reason: "first" });
+    assert.equal(g.shutdown({ reason: "second" }), first);
+    assert.equal(g.finished instanceof Promise, true);
+  });
+
+  it("resolves shutdown() as soon as the last request ends, long before the deadline", async () => {
+    const clock = new FakeClock();
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: false, clock, timeout: 10_000 });
+    const pending = call(g.fetch, get());
+    let settled: ShutdownReport | undefined;
+    g.shutdown().then((r) => settled = r);
+    const current = (): ShutdownReport | undefined => settled;
+    await clock.advance(300);
+    assert.equal(current(), undefined, "still draining");
+    assert.equal(g.state, "draining");
+    d.resolve(new Response("done"));
+    await pending;
+    await flush();
+    const report = current();
+    assert.ok(report, "resolved without advancing the clock");
+    assert.equal(clock.now(), 300);
+    assert.deepEqual(
+      { completed: report.completed, cut: report.cut, timedOut: report.timedOut },
+      { completed: 1, cut: 0, timedOut: false },
+    );
+    assert.equal(report.exitCode, 0);
+    assert.equal(report.inFlightAtStart, 1);
+    assert.equal(clock.pending, 0, "every timer was cleared");
+  });
+
+  it("adds Connection: close to responses produced after the shutdown began", async () => {
+    const d = deferred();
+    const g = graceful((req: Request) => {
+      return req.url.endsWith("/slow") ? d.promise : new Response("fast");
+    }, { logger: false });
+    const before = await call(g.fetch, get("/"));
+    assert.equal(before.headers.get("connection"), null);
+    const slow = call(g.fetch, get("/slow"));
+    g.shutdown();
+    const during = await call(g.fetch, get("/"));
+    assert.equal(during.headers.get("connection"), "close");
+    d.resolve(new Response("slow"));
+    assert.equal((await slow).headers.get("connection"), "close");
+  });
+
+  it("copies a response whose headers are immutable to add Connection: close", async () => {
+    const g = graceful(() => Response.redirect("http://test/elsewhere", 302), { logger: false });
+    g.shutdown();
+    const response = await call(g.fetch, get());
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get("location"), "http://test/elsewhere");
+    assert.equal(response.headers.get("connection"), "close");
+  });
+
+  it("answers a handler still running at the deadline with 503 and reports it as cut", async () => {
+    const clock = new FakeClock();
+    const g = graceful(() => new Promise<Response>(() => {}), {
+      logger: false,
+      clock,
+      timeout: 1_000,
+    });
+    const pending = call(g.fetch, get());
+    const report = g.shutdown();
+    await clock.advance(999);
+    assert.equal(g.state, "draining");
+    await clock.advance(1);
+    const response = await pending;
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get("connection"), "close");
+    await clock.advance(300);
+    const r = await report;
+    assert.equal(r.timedOut, true);
+    assert.equal(r.cut, 1);
+    assert.deepEqual(r.cutDetail, { handlers: 1, bodies: 0 });
+    assert.equal(r.completed, 0);
+    assert.equal(r.exitCode, 1);
+    assert.equal(g.inFlight, 0);
+  });
+
+  it("ignores the late result of a handler answered at the deadline", async () => {
+    const clock = new FakeClock();
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: false, clock, timeout: 100 });
+    const pending = call(g.fetch, get());
+    g.shutdown();
+    await clock.advance(100);
+    assert.equal((await pending).status, 503);
+    d.resolve(new Response("too late"));
+    await flush();
+    assert.equal(g.inFlight, 0, "the late answer is not counted twice");
+  });
+
+  it("errors a body streamed during the drain when the deadline is reached (Deno)", async () => {
+    const clock = new FakeClock();
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: false, clock, timeout: 500 });
+    const info = denoInfo();
+    const pending = call(g.fetch, get(), info);
+    g.shutdown();
+    d.resolve(new Response(new ReadableStream<Uint8Array>({ pull() {} })));
+    const response = await pending;
+    const reader = response.body!.getReader();
+    const read = reader.read().then(() => "read a chunk", (error: unknown) => error);
+    await clock.advance(500);
+    const error = await read;
+    assert.ok(error instanceof ShutdownError, `expected a ShutdownError, got ${error}`);
+    assert.match(error.message, /deadline of 500 ms/);
+    info.complete();
+    await clock.advance(300);
+    const report = await g.finished;
+    assert.deepEqual(report.cutDetail, { handlers: 0, bodies: 1 });
+  });
+
+  it("keeps the listener open for drainDelay, then closes it", async () => {
+    const clock = new FakeClock();
+    const server = denoServer();
+    const g = graceful(() => new Response("ok"), { logger: false, clock, drainDelay: 400 });
+    g.attach(server);
+    g.shutdown();
+    await clock.advance(399);
+    assert.equal(server.closeCalls, 0);
+    await clock.advance(1);
+    assert.equal(server.closeCalls, 1);
+    server.settle();
+    const report = await g.finished;
+    assert.equal(report.exitCode, 0);
+    assert.equal(report.durationMs, 400);
+  });
+
+  it("waits for the runtime's shutdown() before finishing", async () => {
+    const clock = new FakeClock();
+    const server = denoServer();
+    const g = graceful(() => new Response("ok"), { logger: false, clock });
+    g.attach(server);
+    let done = false;
+    g.shutdown().then(() => done = true);
+    await clock.advance(50);
+    assert.equal(server.closeCalls, 1);
+    assert.equal(done, false, "the runtime is still delivering responses");
+    server.settle();
+    await flush();
+    assert.equal(done, true);
+  });
+
+  it("closes the listener only once request bodies still arriving were read (Deno)", async () => {
+    const clock = new FakeClock();
+    const server = denoServer();
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: false, clock });
+    g.attach(server);
+    const info = denoInfo();
+    const upload = new Request("http://test/echo", {
+      method: "POST",
+      body: "x".repeat(10),
+      headers: { "content-length": "10" },
+    });
+    const pending = call(g.fetch, upload, info);
+    g.shutdown();
+    await clock.advance(200);
+    assert.equal(server.closeCalls, 0, "listener kept open while the upload arrives");
+    d.resolve(new Response("received"));
+    await pending;
+    info.complete();
+    await flush();
+    assert.equal(server.closeCalls, 1);
+    server.settle();
+    assert.equal((await g.finished).exitCode, 0);
+  });
+
+  it("lets a handler call shutdown() and still deliver its own response", async () => {
+    const server = denoServer();
+    const g = graceful(async (_req: Request) => {
+      g.shutdown({ reason: "POST /shutdown" });
+      await flush();
+      return new Response("shutting down", { status: 202 });
+    }, { logger: false });
+    g.attach(server);
+    const info = denoInfo();
+    const response = await call(g.fetch, get(), info);
+    assert.equal(response.status, 202);
+    assert.equal(await response.text(), "shutting down");
+    assert.equal(g.state, "draining", "waits for this response to be delivered");
+    info.complete();
+    server.settle();
+    const report = await g.finished;
+    assert.equal(report.reason, "POST /shutdown");
+    assert.equal(report.completed, 1);
+  });
+
+  it("rejects attach() of something that is not a server", () => {
+    const g = graceful(() => new Response("ok"), { logger: false });
+    assert.throws(() => g.attach({}), {
+      name: "TypeError",
+      message: /attach\(\): expected the server returned by Deno.serve\(\) or Bun.serve\(\)/,
+    });
+  });
+
+  it("logs one line per phase and a progress line every second", async () => {
+    const clock = new FakeClock();
+    const log = recorder();
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: log, clock });
+    const pending = call(g.fetch, get());
+    g.shutdown({ reason: "test" });
+    await clock.advance(2_500);
+    d.resolve(new Response("ok"));
+    await pending;
+    await g.finished;
+    assert.equal(log.lines.filter((l) => l.includes("still in flight")).length, 2);
+    assert.match(
+      log.lines[0]!,
+      /^info shutdown started \(test\): 1 in flight, deadline in 10000 ms/,
+    );
+    assert.ok(log.lines.some((l) => /^info drained in 2500 ms/.test(l)));
+    assert.match(log.lines.at(-1)!, /^info shutdown complete in 2500 ms: 1 completed, 0 cut/);
+  });
+});

@@ -1,0 +1,192 @@
+// Every invalid option and the error it raises; the README's table lists the same cases.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { graceful } from "../../mod.ts";
+import { _serveOn } from "../../src/serve.ts";
+import type { Runtime } from "../../src/runtime/types.ts";
+
+const ok = () => new Response("ok");
+
+/** A runtime that must never be reached: validation happens before listening. */
+const unreachable: Runtime = {
+  name: "deno",
+  listen() {
+    throw new Error("listen() must not be called for invalid options");
+  },
+  onSignal() {
+    throw new Error("onSignal() must not be called for invalid options");
+  },
+  exit() {
+    throw new Error("exit() must not be called for invalid options");
+  },
+};
+
+const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
+  [
+    "a handler that is a number",
+    () => graceful(42 as never),
+    "TypeError",
+    /graceful\(\): the handler must be a function or an object with a fetch method \(such as a Hono app\), received 42/,
+  ],
+  [
+    "an object without fetch",
+    () => graceful({ handle: ok } as never),
+    "TypeError",
+    /received an object/,
+  ],
+  [
+    "options that are not an object",
+    () => graceful(ok, "fast" as never),
+    "TypeError",
+    /options must be an object, received "fast"/,
+  ],
+  [
+    "a negative timeout",
+    () => graceful(ok, { timeout: -1 }),
+    "RangeError",
+    /graceful\(\): "timeout" must be a finite number >= 0, received -1/,
+  ],
+  [
+    "a NaN timeout",
+    () => graceful(ok, { timeout: NaN }),
+    "RangeError",
+    /"timeout" must be a finite number >= 0, received NaN/,
+  ],
+  [
+    "an infinite timeout",
+    () => graceful(ok, { timeout: Infinity }),
+    "RangeError",
+    /received Infinity/,
+  ],
+  [
+    "a timeout given as a string",
+    () => graceful(ok, { timeout: "10s" as never }),
+    "TypeError",
+    /"timeout" must be a number of milliseconds, received "10s"/,
+  ],
+  [
+    "a negative drainDelay",
+    () => graceful(ok, { drainDelay: -5 }),
+    "RangeError",
+    /"drainDelay" must be a finite number >= 0, received -5/,
+  ],
+  [
+    "a drainDelay not shorter than the timeout",
+    () => graceful(ok, { drainDelay: 5_000, timeout: 5_000 }),
+    "RangeError",
+    /"drainDelay" must be less than "timeout" \(5000\), received 5000/,
+  ],
+  [
+    "a negative hookTimeout",
+    () => graceful(ok, { hookTimeout: -1 }),
+    "RangeError",
+    /"hookTimeout" must be a finite number >= 0, received -1/,
+  ],
+  [
+    "an unknown option",
+    () => graceful(ok, { timout: 5 } as never),
+    "TypeError",
+    /graceful\(\): unknown option "timout", expected one of "timeout"/,
+  ],
+  [
+    "a logger without methods",
+    () => graceful(ok, { logger: "stderr" as never }),
+    "TypeError",
+    /"logger" must be false or an object with info, warn and error methods, received string/,
+  ],
+  [
+    "a clock without timers",
+    () => graceful(ok, { clock: { now: () => 0 } as never }),
+    "TypeError",
+    /"clock" must have now, setTimeout and clearTimeout methods/,
+  ],
+  [
+    "an unknown signal name",
+    () => _serveOn(unreachable, ok, { signals: ["SIGTERM", "SIGKILLME" as never] }),
+    "TypeError",
+    /serve\(\): "signals" contains "SIGKILLME", expected one of SIGHUP, SIGINT, SIGQUIT/,
+  ],
+  [
+    "signals that are not an array",
+    () => _serveOn(unreachable, ok, { signals: "SIGTERM" as never }),
+    "TypeError",
+    /"signals" must be an array of signal names, received "SIGTERM"/,
+  ],
+  [
+    "a port out of range",
+    () => _serveOn(unreachable, ok, { port: 70_000 }),
+    "RangeError",
+    /serve\(\): "port" must be between 0 and 65535, received 70000/,
+  ],
+  [
+    "a port that is not an integer",
+    () => _serveOn(unreachable, ok, { port: 80.5 }),
+    "TypeError",
+    /"port" must be an integer, received 80.5/,
+  ],
+  [
+    "an empty hostname",
+    () => _serveOn(unreachable, ok, { hostname: "" }),
+    "TypeError",
+    /"hostname" must be a non-empty string, received ""/,
+  ],
+  [
+    "tls without a key",
+    () => _serveOn(unreachable, ok, { tls: { cert: "PEM" } as never }),
+    "TypeError",
+    /"tls" must be an object with PEM strings "cert" and "key"/,
+  ],
+  [
+    "exit that is not a boolean",
+    () => _serveOn(unreachable, ok, { exit: "no" as never }),
+    "TypeError",
+    /"exit" must be true or false, received "no"/,
+  ],
+  [
+    "onListen that is not a function",
+    () => _serveOn(unreachable, ok, { onListen: true as never }),
+    "TypeError",
+    /"onListen" must be a function, received true/,
+  ],
+  [
+    "a handler for serve() that is null",
+    () => _serveOn(unreachable, null as never),
+    "TypeError",
+    /serve\(\): the handler must be a function or an object with a fetch method.*received null/,
+  ],
+];
+
+describe("invalid options", () => {
+  for (const [what, run, name, message] of cases) {
+    it(`${what} throws a ${name} that names the option and the value`, () => {
+      assert.throws(run, (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.equal(error.name, name);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  it("shutdown() with an unknown signal throws a TypeError", () => {
+    const g = graceful(ok, { logger: false });
+    assert.throws(() => g.shutdown({ signal: "SIGFOO" as never }), {
+      name: "TypeError",
+      message: /shutdown\(\): "signal" must be a signal name such as "SIGTERM", received "SIGFOO"/,
+    });
+    assert.equal(g.state, "serving", "a rejected call does not start the shutdown");
+  });
+
+  it("onShutdown() with a hook that is not a function throws a TypeError", () => {
+    const g = graceful(ok, { logger: false });
+    assert.throws(() => g.onShutdown("close db" as never), {
+      name: "TypeError",
+      message: /onShutdown\(\): the hook must be a function, received "close db"/,
+    });
+    assert.throws(() => g.onShutdown(() => {}, { timeout: -1 }), {
+      name: "RangeError",
+      message: /onShutdown\(\): "timeout" must be a finite number >= 0, received -1/,
+    });
+  });
+});

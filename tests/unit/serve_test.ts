@@ -1,0 +1,112 @@
+// serve()'s policy layer (signals, exit codes) against a scripted runtime. The real runtimes are
+// exercised by tests/integration with real processes and real signals.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { SignalName } from "../../mod.ts";
+import { _serveOn } from "../../src/serve.ts";
+import type { Runtime, RuntimeServer } from "../../src/runtime/types.ts";
+import { flush } from "./_fake_clock.ts";
+
+function scriptedRuntime() {
+  const listeners = new Map<SignalName, () => void>();
+  const exits: number[] = [];
+  const closed = Promise.withResolvers<void>();
+  const calls: string[] = [];
+  const server: RuntimeServer = {
+    runtime: "bun",
+    waitsForUploads: false,
+    close: () => {
+      calls.push("close");
+      return closed.promise;
+    },
+    force: () => {
+      calls.push("force");
+      closed.resolve();
+    },
+    pending: () => 0,
+  };
+  const runtime: Runtime = {
+    name: "bun",
+    listen: (options) => ({ server, hostname: options.hostname, port: 4321 }),
+    onSignal: (name, listener) => {
+      listeners.set(name, listener);
+      return () => listeners.delete(name);
+    },
+    exit: (code) => {
+      exits.push(code);
+    },
+  };
+  return {
+    runtime,
+    listeners,
+    exits,
+    calls,
+    settle: () => closed.resolve(),
+    send: (name: SignalName) => listeners.get(name)?.(),
+  };
+}
+
+const ok = () => new Response("ok");
+
+describe("serve()", () => {
+  it("reports the bound address and installs SIGTERM and SIGINT handlers", () => {
+    const rt = scriptedRuntime();
+    const server = _serveOn(rt.runtime, ok, { port: 0, hostname: "127.0.0.1", logger: false });
+    assert.equal(server.port, 4321);
+    assert.equal(server.url.href, "http://127.0.0.1:4321/");
+    assert.deepEqual([...rt.listeners.keys()], ["SIGTERM", "SIGINT"]);
+  });
+
+  it("drains on the first signal, removes its handlers and exits 0", async () => {
+    const rt = scriptedRuntime();
+    const server = _serveOn(rt.runtime, ok, { logger: false });
+    rt.send("SIGTERM");
+    assert.equal(server.state, "draining");
+    assert.deepEqual(rt.calls, ["close"]);
+    rt.settle();
+    const report = await server.finished;
+    await flush();
+    assert.equal(report.signal, "SIGTERM");
+    assert.deepEqual(rt.exits, [0]);
+    assert.equal(rt.listeners.size, 0, "signal handlers removed");
+  });
+
+  it("exits at once with 128 + n on a second signal during the drain", () => {
+    for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+      const rt = scriptedRuntime();
+      _serveOn(rt.runtime, ok, { logger: false });
+      rt.send(signal);
+      assert.deepEqual(rt.exits, []);
+      rt.send(signal);
+      assert.deepEqual(rt.exits, [code]);
+    }
+  });
+
+  it("does not exit when exit is false, and a second signal cuts the drain short", async () => {
+    const rt = scriptedRuntime();
+    const server = _serveOn(rt.runtime, () => new Promise<Response>(() => {}), {
+      logger: false,
+      exit: false,
+    });
+    const pending = (server.fetch as (r: Request, i: never) => Promise<Response>)(
+      new Request("http://test/"),
+      undefined as never,
+    );
+    rt.send("SIGINT");
+    rt.send("SIGINT");
+    assert.equal((await pending).status, 503);
+    const report = await server.finished;
+    assert.equal(report.timedOut, true);
+    assert.equal(report.cut, 1);
+    assert.ok(rt.calls.includes("force"));
+    await flush();
+    assert.deepEqual(rt.exits, []);
+  });
+
+  it("installs no signal handler when signals is empty", () => {
+    const rt = scriptedRuntime();
+    _serveOn(rt.runtime, ok, { logger: false, signals: [] });
+    assert.equal(rt.listeners.size, 0);
+  });
+});
