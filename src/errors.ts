@@ -16,6 +16,8 @@ export class ShutdownError extends Error {
   readonly signal: string | null;
 
   /**
+   * Creates the error.
+   *
    * @param message What happened, e.g. `"server is shutting down (SIGTERM received)"`.
    * @param options `signal`: the OS signal, if any; `cause`: the underlying error, if any.
    */

@@ -1,0 +1,148 @@
+// Benchmark fixture: one tiny server, under Deno or Bun, with or without the library.
+//
+//   deno run --allow-net --allow-env bench/servers/hello.ts      or   bun bench/servers/hello.ts
+//
+// Environment:
+//   MODE  raw (Deno.serve / Bun.serve, SIGTERM -> shutdown()/stop() -> exit),
+//         graceful (graceful() + attach(), SIGTERM -> g.shutdown() -> exit with its code),
+//         serve (serve() from mod.ts with exit and logger: false).           Default: raw.
+//   APP   plain (`() => new Response("ok")`) or hono (`app.get("/", (c) => c.text("ok"))`).
+//   PORT  0 picks a free port. Prints `listening on http://127.0.0.1:PORT` once ready.
+//   SLOW  1 adds GET /slow?ms=N (sleeps N ms, then "slept N ms"), for the shutdown anchors. It is
+//         off for throughput runs so that the plain handler stays exactly `() => new Response("ok")`.
+
+import process from "node:process";
+import { Hono } from "hono";
+import { type FetchHandler, graceful, serve } from "../../mod.ts";
+
+type Mode = "raw" | "graceful" | "serve";
+type App = "plain" | "hono";
+type Handler = (request: Request, arg: never) => Response | Promise<Response>;
+
+/** The part of Bun's server this fixture uses. */
+interface BunServer {
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+/** The part of the `Bun` global this fixture uses. */
+interface BunGlobal {
+  serve(options: { port: number; hostname: string; fetch: Handler }): BunServer;
+}
+
+const HOSTNAME = "127.0.0.1";
+
+function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new TypeError(
+      `hello: ${name} must be one of ${allowed.join(", ")}, received ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw as T;
+}
+
+function port(): number {
+  const raw = process.env.PORT ?? "0";
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new RangeError(`hello: PORT must be an integer in 0..65535, received ${raw}`);
+  }
+  return value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The handler under test. Raw mode serves `fetch`; the library gets `target`, i.e. the Hono app
+ * itself (as users write `serve(app)`), or the same bare function.
+ */
+function handlerFor(app: App, slow: boolean): { fetch: Handler; target: Handler | Hono } {
+  if (app === "hono") {
+    const hono = new Hono();
+    hono.get("/", (c) => c.text("ok"));
+    if (slow) {
+      hono.get("/slow", async (c) => {
+        const ms = Number(c.req.query("ms") ?? "1000");
+        await sleep(ms);
+        return c.text(`slept ${ms} ms`);
+      });
+    }
+    return { fetch: hono.fetch as Handler, target: hono };
+  }
+  const fetch: Handler = slow ? slowPlain : () => new Response("ok");
+  return { fetch, target: fetch };
+}
+
+async function slowPlain(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname !== "/slow") return new Response("ok");
+  const ms = Number(url.searchParams.get("ms") ?? "1000");
+  await sleep(ms);
+  return new Response(`slept ${ms} ms`);
+}
+
+function ready(actualPort: number): void {
+  console.log(`listening on http://${HOSTNAME}:${actualPort}`);
+}
+
+/** Starts the runtime's own server; returns its port and a graceful close. */
+function listen(handler: Handler): { port: number; close: () => Promise<void>; server: object } {
+  if ("Deno" in globalThis) {
+    const server = Deno.serve(
+      { port: port(), hostname: HOSTNAME, onListen: () => {} },
+      handler as Deno.ServeHandler<Deno.NetAddr>,
+    );
+    return { port: server.addr.port, close: () => server.shutdown(), server };
+  }
+  if ("Bun" in globalThis) {
+    const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+    const server = bun.serve({ port: port(), hostname: HOSTNAME, fetch: handler });
+    return { port: server.port, close: () => server.stop(), server };
+  }
+  throw new Error("hello: run this under Deno or Bun");
+}
+
+function onSigterm(listener: () => void): void {
+  // Both runtimes replace the default termination once a listener is installed (D6c, B6).
+  if ("Deno" in globalThis) Deno.addSignalListener("SIGTERM", listener);
+  else process.on("SIGTERM", listener);
+}
+
+function main(): void {
+  const mode = choice<Mode>("MODE", ["raw", "graceful", "serve"], "raw");
+  const app = choice<App>("APP", ["plain", "hono"], "plain");
+  const handler = handlerFor(app, process.env.SLOW === "1");
+  const target = handler.target as FetchHandler | { fetch: FetchHandler };
+
+  if (mode === "serve") {
+    serve(target, {
+      port: port(),
+      hostname: HOSTNAME,
+      exit: true,
+      logger: false,
+      onListen: ({ port }) => ready(port),
+    });
+    return;
+  }
+  if (mode === "graceful") {
+    const g = graceful(target, { logger: false });
+    const listening = listen(g.fetch as Handler);
+    g.attach(listening.server);
+    onSigterm(() => {
+      g.shutdown({ signal: "SIGTERM" }).then((report) => process.exit(report.exitCode));
+    });
+    ready(listening.port);
+    return;
+  }
+  const listening = listen(handler.fetch);
+  onSigterm(() => {
+    listening.close().then(() => process.exit(0), () => process.exit(1));
+  });
+  ready(listening.port);
+}
+
+main();

@@ -1,0 +1,510 @@
+// Helpers for the integration tests: run examples/demo.ts as a real child process on Deno or Bun,
+// send it real signals, and talk to it with real clients: node:net where the test needs
+// byte-level control (slow uploads, FIN/RST, ECONNREFUSED), curl and fetch elsewhere.
+// Uses only node: modules so that it runs under `deno test` (and `bun test`) unchanged.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import net from "node:net";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+/** The runtime the demo runs on. */
+export type RuntimeName = "deno" | "bun";
+
+/** The signals the tests send. */
+export type SignalName = "SIGTERM" | "SIGINT" | "SIGKILL";
+
+/** The repository root (the demo's working directory). */
+export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
+const _COMMANDS: Record<RuntimeName, readonly string[]> = {
+  deno: [
+    "node_modules/.bin/deno",
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "examples/demo.ts",
+  ],
+  bun: ["node_modules/.bin/bun", "examples/demo.ts"],
+};
+
+/** How long the demo may take to print its `listening on` line. */
+const _START_TIMEOUT_MS = 10_000;
+
+/** How a child process ended. */
+export interface Exit {
+  /** The exit code, or `null` when the process was killed by a signal. */
+  code: number | null;
+  /** The signal that killed the process, or `null` when it exited by itself. */
+  signal: string | null;
+  /** `performance.now()` when the process exited. */
+  at: number;
+}
+
+/** A running demo server. */
+export interface Demo {
+  readonly runtime: RuntimeName;
+  /** The port the demo listens on (127.0.0.1). */
+  readonly port: number;
+  readonly pid: number;
+  /** Sends `signal` to the demo process itself; returns `performance.now()` at the send. */
+  kill(signal: SignalName): number;
+  /** Everything the demo wrote to stderr so far. */
+  stderr(): string;
+  /** Everything the demo wrote to stdout so far. */
+  stdout(): string;
+  /** Resolves once the demo has written `text` to stderr; rejects after `timeoutMs`. */
+  waitForStderr(text: string, timeoutMs?: number): Promise<void>;
+  /** Settles once the process exited and its output was read to the end. */
+  readonly exited: Promise<Exit>;
+  /** Whether the process has exited already. */
+  readonly hasExited: boolean;
+}
+
+// Every child started by startDemo(), so that killLeftovers() can reap what a failing test left.
+const _children = new Set<ChildProcess>();
+
+/** SIGKILLs every demo still running (call it from afterEach/after). */
+export function killLeftovers(): void {
+  for (const child of _children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  _children.clear();
+}
+
+/**
+ * Starts examples/demo.ts on `runtime` with PORT=0 HOSTNAME=127.0.0.1 plus `env`, and resolves once
+ * it printed `listening on http://127.0.0.1:<port>`.
+ */
+export function startDemo(runtime: RuntimeName, env: Record<string, string> = {}): Promise<Demo> {
+  const [command, ...args] = _COMMANDS[runtime];
+  const child = spawn(command!, args, {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  _children.add(child);
+  let stdout = "";
+  let stderr = "";
+  const stderrWaiters = new Set<() => void>();
+  child.stdout!.setEncoding("utf8");
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (text: string) => {
+    stderr += text;
+    for (const check of [...stderrWaiters]) check();
+  });
+
+  let exitAt = 0;
+  let exitCode: number | null = null;
+  let exitSignal: string | null = null;
+  child.on("exit", (code, signal) => {
+    exitAt = performance.now();
+    exitCode = code;
+    exitSignal = signal;
+  });
+  // "close" comes after "exit" once stdout and stderr are drained, so stderr() is complete then.
+  const exited = new Promise<Exit>((resolve) => {
+    child.on("close", () => {
+      _children.delete(child);
+      for (const check of [...stderrWaiters]) check();
+      resolve({ code: exitCode, signal: exitSignal, at: exitAt || performance.now() });
+    });
+  });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.on("error", (error) => reject(error));
+  });
+  spawnError.catch(() => {});
+
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      settle(
+        new Error(
+          `${runtime} demo did not print "listening on" within ${_START_TIMEOUT_MS} ms\n` +
+            `stdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
+    }, _START_TIMEOUT_MS);
+    const settle = (result: number | Error): void => {
+      clearTimeout(timer);
+      if (typeof result === "number") resolve(result);
+      else reject(result);
+    };
+    child.stdout!.on("data", (text: string) => {
+      stdout += text;
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (match) settle(Number(match[1]));
+    });
+    exited.then((exit) => {
+      settle(
+        new Error(
+          `${runtime} demo exited before listening (code ${exit.code}, signal ${exit.signal})\n` +
+            `stderr: ${stderr}`,
+        ),
+      );
+    });
+    spawnError.catch(settle);
+  });
+
+  return listening.then((port) => ({
+    runtime,
+    port,
+    pid: child.pid!,
+    kill(signal: SignalName): number {
+      const at = performance.now();
+      child.kill(signal);
+      return at;
+    },
+    stderr: () => stderr,
+    stdout: () => stdout,
+    waitForStderr(text: string, timeoutMs = 5_000): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const finish = (error?: Error): void => {
+          clearTimeout(timer);
+          stderrWaiters.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        const check = (): void => {
+          if (stderr.includes(text)) finish();
+          else if (child.exitCode !== null || child.signalCode !== null) {
+            finish(new Error(`${runtime} demo exited without writing ${JSON.stringify(text)}:\n${stderr}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          finish(new Error(`no ${JSON.stringify(text)} on stderr after ${timeoutMs} ms:\n${stderr}`));
+        }, timeoutMs);
+        stderrWaiters.add(check);
+        check();
+      });
+    },
+    exited,
+    get hasExited(): boolean {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
+  }));
+}
+
+/** Resolves with `promise`, or rejects with `what` once `ms` have passed. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The hex SHA-256 of `data`. */
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP/1.1 over node:net
+
+/** A response parsed from raw bytes. */
+export interface RawResponse {
+  status: number;
+  /** Lower-cased header names; repeated headers joined with ", ". */
+  headers: Map<string, string>;
+  /** The body, de-chunked. */
+  body: Uint8Array;
+}
+
+/** How a raw connection ended. */
+export interface Closed {
+  /** The socket error code (`ECONNRESET`, `EPIPE`, ...), or `null` for a clean FIN. */
+  error: string | null;
+  /** `performance.now()` when the socket closed. */
+  at: number;
+}
+
+/** The connection closed before a complete response arrived. */
+export class ClosedBeforeResponse extends Error {
+  /** How many bytes had arrived on the connection. */
+  readonly bytes: number;
+  /** The socket error code, or `null` for a clean FIN. */
+  readonly code: string | null;
+  constructor(bytes: number, code: string | null, received: string) {
+    super(
+      `connection closed (${code ?? "FIN"}) before a complete response; ${bytes} byte(s) received` +
+        (bytes > 0 ? `:\n${received.slice(0, 500)}` : ""),
+    );
+    this.name = "ClosedBeforeResponse";
+    this.bytes = bytes;
+    this.code = code;
+  }
+}
+
+/** Builds a request head; `Host` is added. */
+export function requestHead(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): string {
+  const lines = [`${method} ${path} HTTP/1.1`, "Host: 127.0.0.1"];
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  return lines.join("\r\n") + "\r\n\r\n";
+}
+
+/** One HTTP/1.1 connection driven byte by byte. */
+export class RawConnection {
+  readonly socket: net.Socket;
+  /** Settles when the socket is fully closed. */
+  readonly closed: Promise<Closed>;
+  #received: Uint8Array = new Uint8Array(0);
+  #ended = false;
+  #error: string | null = null;
+  #waiters = new Set<() => void>();
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      const next = new Uint8Array(this.#received.length + chunk.length);
+      next.set(this.#received);
+      next.set(chunk, this.#received.length);
+      this.#received = next;
+      this.#notify();
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      this.#error ??= error.code ?? error.message;
+    });
+    this.closed = new Promise<Closed>((resolve) => {
+      socket.on("close", () => {
+        this.#ended = true;
+        resolve({ error: this.#error, at: performance.now() });
+        this.#notify();
+      });
+    });
+  }
+
+  /** Connects to 127.0.0.1:`port`; rejects with the socket error (e.g. `code: "ECONNREFUSED"`). */
+  static connect(port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      const onError = (error: Error): void => reject(error);
+      socket.once("error", onError);
+      socket.once("connect", () => {
+        socket.off("error", onError);
+        socket.setNoDelay(true);
+        resolve(new RawConnection(socket));
+      });
+    });
+  }
+
+  /** Every byte received so far. */
+  get received(): Uint8Array {
+    return this.#received;
+  }
+
+  /** The bytes received so far, as latin1 text. */
+  get text(): string {
+    return Buffer.from(this.#received).toString("latin1");
+  }
+
+  /** Whether the socket has closed. */
+  get isClosed(): boolean {
+    return this.#ended;
+  }
+
+  /** Writes `data`; resolves once it is handed to the OS, rejects on a socket error. */
+  write(data: string | Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.write(data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Resolves once `predicate(text)` holds; rejects if the socket closes first or on timeout. */
+  until(predicate: (text: string) => boolean, timeoutMs = 5_000): Promise<void> {
+    return this.#wait(() => {
+      if (predicate(this.text)) return true;
+      if (this.#ended) {
+        throw new ClosedBeforeResponse(this.#received.length, this.#error, this.text);
+      }
+      return false;
+    }, timeoutMs);
+  }
+
+  /**
+   * Resolves with the first complete response on the connection (Content-Length, chunked, or
+   * read-until-close). Rejects with {@linkcode ClosedBeforeResponse} when the connection closes
+   * first, and with a plain Error after `timeoutMs`.
+   */
+  response(timeoutMs = 5_000): Promise<RawResponse> {
+    let parsed: RawResponse | undefined;
+    return this.#wait(() => {
+      parsed = parseResponse(this.#received, this.#ended);
+      if (parsed) return true;
+      if (this.#ended) {
+        throw new ClosedBeforeResponse(this.#received.length, this.#error, this.text);
+      }
+      return false;
+    }, timeoutMs).then(() => parsed!);
+  }
+
+  /** Destroys the socket (the peer sees a FIN, or a RST if unread data remains). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #notify(): void {
+    for (const check of [...this.#waiters]) check();
+  }
+
+  #wait(done: () => boolean, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const finish = (error?: unknown): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        if (error !== undefined) reject(error);
+        else resolve();
+      };
+      const check = (): void => {
+        try {
+          if (done()) finish();
+        } catch (error) {
+          finish(error);
+        }
+      };
+      const timer = setTimeout(() => {
+        finish(
+          new Error(
+            `raw connection: nothing conclusive after ${timeoutMs} ms; received:\n` +
+              this.text.slice(0, 500),
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+/**
+ * Parses the first HTTP/1.1 response in `bytes`; `undefined` while incomplete. A body with neither
+ * Content-Length nor chunked encoding is complete only once `ended`.
+ */
+export function parseResponse(bytes: Uint8Array, ended: boolean): RawResponse | undefined {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headEnd = buffer.indexOf("\r\n\r\n");
+  if (headEnd < 0) return undefined;
+  const [statusLine = "", ...lines] = buffer.subarray(0, headEnd).toString("latin1").split("\r\n");
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!match) throw new Error(`not an HTTP/1.x status line: ${JSON.stringify(statusLine)}`);
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
+  }
+  const rest = buffer.subarray(headEnd + 4);
+  const status = Number(match[1]);
+  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
+    const parts: Uint8Array[] = [];
+    let at = 0;
+    for (;;) {
+      const lineEnd = rest.indexOf("\r\n", at);
+      if (lineEnd < 0) return undefined;
+      const size = parseInt(rest.subarray(at, lineEnd).toString("latin1"), 16);
+      if (Number.isNaN(size)) throw new Error("malformed chunk size");
+      if (size === 0) {
+        // Last chunk: complete once the (empty) trailer section ended.
+        return rest.indexOf("\r\n", lineEnd + 2) === lineEnd + 2
+          ? { status, headers, body: Buffer.concat(parts) }
+          : undefined;
+      }
+      if (rest.length < lineEnd + 2 + size + 2) return undefined;
+      parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+  }
+  const length = headers.get("content-length");
+  if (length !== undefined) {
+    const n = Number(length);
+    return rest.length >= n ? { status, headers, body: rest.subarray(0, n) } : undefined;
+  }
+  return ended ? { status, headers, body: rest } : undefined;
+}
+
+/** Tries to open a connection; resolves with the error code, or `null` when it connected. */
+export async function connectError(port: number): Promise<string | null> {
+  try {
+    const connection = await RawConnection.connect(port);
+    connection.destroy();
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? String(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// curl
+
+/** What curl reported. */
+export interface CurlResult {
+  /** curl's exit code: 0 ok, 7 connection refused, 18 partial body, 52 empty reply, 56 reset. */
+  exitCode: number | null;
+  /** The status of the last response head, or 0 when there was none. */
+  status: number;
+  /** Lower-cased header names of the last response head. */
+  headers: Map<string, string>;
+  body: string;
+  /** curl's own error message (stderr). */
+  error: string;
+}
+
+/**
+ * Runs `curl -s -S -i --max-time <s> ...args` and parses what it printed. `url` is
+ * `http://127.0.0.1:<port><path>`.
+ */
+export function curl(
+  port: number,
+  path: string,
+  args: readonly string[] = [],
+  maxTimeSeconds = 10,
+): Promise<CurlResult> {
+  const url = `http://127.0.0.1:${port}${path}`;
+  const child = spawn("curl", ["-s", "-S", "-i", "--max-time", String(maxTimeSeconds), ...args, url], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: Uint8Array[] = [];
+  let error = "";
+  child.stdout!.on("data", (chunk: Uint8Array) => out.push(chunk));
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (text: string) => (error += text));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (exitCode) => {
+      const text = Buffer.concat(out).toString("utf8");
+      let head = "";
+      let body = text;
+      // -i prints every head (e.g. 100 Continue); keep the last one.
+      while (/^HTTP\/[\d.]+ \d{3}/.test(body)) {
+        const end = body.indexOf("\r\n\r\n");
+        if (end < 0) {
+          head = body;
+          body = "";
+          break;
+        }
+        head = body.slice(0, end);
+        body = body.slice(end + 4);
+      }
+      const [statusLine = "", ...lines] = head.split("\r\n");
+      const headers = new Map<string, string>();
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      }
+      const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1] ?? 0);
+      resolve({ exitCode, status, headers, body, error });
+    });
+  });
+}
