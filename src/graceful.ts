@@ -139,8 +139,11 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
 }
 
-/** Milliseconds the forced step waits for the runtime to settle before moving on. */
-const _FORCE_GRACE_MS = 250;
+/**
+ * Milliseconds the forced step waits, twice at most: for the 503 answers to be written, then for
+ * the runtime to settle after being forced.
+ */
+const _FORCE_GRACE_MS = 100;
 /** Milliseconds between progress lines while draining. */
 const _PROGRESS_MS = 1000;
 const _GRACEFUL_KEYS = ["timeout", "drainDelay", "hookTimeout", "logger", "clock"] as const;
@@ -454,7 +457,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // Observe rejections now; the drain below waits on the same promises.
     for (const closing of this.#closing) closing.catch(() => {});
     if (this.#servers.length > 0) {
-      logger.info(`listener closed after ${elapsed()} ms; waiting for ${this.#describe()}`);
+      logger.info(`closing the listener after ${elapsed()} ms; waiting for ${this.#describe()}`);
     }
 
     const drained = this.#drained();
@@ -470,11 +473,11 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       );
       const error = new ShutdownError(`shutdown deadline of ${timeout} ms reached`, { signal });
       tracker.cutAll(_unavailable, error);
-      for (const server of this.#servers) server.force();
-      const grace = new AbortController();
-      const graceTimer = clock.setTimeout(() => grace.abort(), _FORCE_GRACE_MS);
-      await _race(drained, grace.signal);
-      clock.clearTimeout(graceTimer);
+      // Let the 503 answers go out before forcing the runtime (Bun's stop(true) drops them).
+      if (!(await this.#within(drained, _FORCE_GRACE_MS))) {
+        for (const server of this.#servers) server.force();
+        await this.#within(drained, _FORCE_GRACE_MS);
+      }
     }
     clock.clearTimeout(deadlineTimer);
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
@@ -505,6 +508,17 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     );
     this.#resolveFinished(report);
     return report;
+  }
+
+  /** Whether `promise` settles within `ms` on the clock. */
+  async #within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+    const expired = new AbortController();
+    const timer = this.#settings.clock.setTimeout(() => expired.abort(), ms);
+    try {
+      return await _race(promise, expired.signal);
+    } finally {
+      this.#settings.clock.clearTimeout(timer);
+    }
   }
 
   /** Resolves when every tracked request ended and every closed server has settled. */

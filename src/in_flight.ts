@@ -99,11 +99,12 @@ export class InFlight {
 
   /** Answers every running handler with `respond()` and errors every tracked body. */
   cutAll(respond: () => Response, reason: unknown): void {
+    // Snapshot the bodies first: the answers below are new responses that must not be cut.
+    const bodies = [...this.#bodies];
+    this.#bodies.clear();
     const handlers = [...this.#handlers];
     this.#handlers.clear();
     for (const answer of handlers) answer(respond());
-    const bodies = [...this.#bodies];
-    this.#bodies.clear();
     for (const body of bodies) body.cut(reason);
   }
 }

@@ -3,6 +3,7 @@
 // byte-level control (slow uploads, FIN/RST, ECONNREFUSED), curl and fetch elsewhere.
 // Uses only node: modules so that it runs under `deno test` (and `bun test`) unchanged.
 
+import { Buffer } from "node:buffer";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import net from "node:net";
@@ -59,19 +60,39 @@ export interface Demo {
   waitForStderr(text: string, timeoutMs?: number): Promise<void>;
   /** Settles once the process exited and its output was read to the end. */
   readonly exited: Promise<Exit>;
+  /** {@linkcode exited}, or a rejection quoting stderr after `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<Exit>;
   /** Whether the process has exited already. */
   readonly hasExited: boolean;
 }
 
-// Every child started by startDemo(), so that killLeftovers() can reap what a failing test left.
+// Every child started by startDemo(), so that cleanup() can reap what a failing test left.
 const _children = new Set<ChildProcess>();
 
-/** SIGKILLs every demo still running (call it from afterEach/after). */
-export function killLeftovers(): void {
-  for (const child of _children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+/**
+ * Sends `signal` to a child with process.kill() rather than child.kill(): in Deno 2.9.5's
+ * node:child_process, child.kill() makes the "exit" event report the signal sent even when the
+ * child trapped it and exited with its own code, and refuses any later signal (deno#36643).
+ */
+function _signal(child: ChildProcess, signal: SignalName): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(child.pid, signal);
+  } catch (error) {
+    // ESRCH: it exited between the check and the kill.
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
   }
+}
+
+// Raw connections still open, so that a failing test does not leave sockets behind.
+const _sockets = new Set<net.Socket>();
+
+/** SIGKILLs every demo still running and destroys every raw connection (afterEach/after). */
+export function cleanup(): void {
+  for (const child of _children) _signal(child, "SIGKILL");
   _children.clear();
+  for (const socket of _sockets) socket.destroy();
+  _sockets.clear();
 }
 
 /**
@@ -119,7 +140,7 @@ export function startDemo(runtime: RuntimeName, env: Record<string, string> = {}
 
   const listening = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      _signal(child, "SIGKILL");
       settle(
         new Error(
           `${runtime} demo did not print "listening on" within ${_START_TIMEOUT_MS} ms\n` +
@@ -154,7 +175,7 @@ export function startDemo(runtime: RuntimeName, env: Record<string, string> = {}
     pid: child.pid!,
     kill(signal: SignalName): number {
       const at = performance.now();
-      child.kill(signal);
+      _signal(child, signal);
       return at;
     },
     stderr: () => stderr,
@@ -170,17 +191,28 @@ export function startDemo(runtime: RuntimeName, env: Record<string, string> = {}
         const check = (): void => {
           if (stderr.includes(text)) finish();
           else if (child.exitCode !== null || child.signalCode !== null) {
-            finish(new Error(`${runtime} demo exited without writing ${JSON.stringify(text)}:\n${stderr}`));
+            finish(
+              new Error(
+                `${runtime} demo exited without writing ${JSON.stringify(text)}:\n${stderr}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
-          finish(new Error(`no ${JSON.stringify(text)} on stderr after ${timeoutMs} ms:\n${stderr}`));
+          finish(
+            new Error(`no ${JSON.stringify(text)} on stderr after ${timeoutMs} ms:\n${stderr}`),
+          );
         }, timeoutMs);
         stderrWaiters.add(check);
         check();
       });
     },
     exited,
+    waitForExit(timeoutMs: number): Promise<Exit> {
+      return within(exited, timeoutMs, `${runtime} demo to exit`).catch((error: Error) => {
+        throw new Error(`${error.message}; stderr so far:\n${stderr}`);
+      });
+    },
     get hasExited(): boolean {
       return child.exitCode !== null || child.signalCode !== null;
     },
@@ -216,6 +248,8 @@ export interface RawResponse {
   headers: Map<string, string>;
   /** The body, de-chunked. */
   body: Uint8Array;
+  /** How many bytes the whole response took on the wire. */
+  length: number;
 }
 
 /** How a raw connection ended. */
@@ -228,7 +262,7 @@ export interface Closed {
 
 /** The connection closed before a complete response arrived. */
 export class ClosedBeforeResponse extends Error {
-  /** How many bytes had arrived on the connection. */
+  /** How many bytes of the awaited response (or text) had arrived. */
   readonly bytes: number;
   /** The socket error code, or `null` for a clean FIN. */
   readonly code: string | null;
@@ -260,12 +294,14 @@ export class RawConnection {
   /** Settles when the socket is fully closed. */
   readonly closed: Promise<Closed>;
   #received: Uint8Array = new Uint8Array(0);
+  #consumed = 0;
   #ended = false;
   #error: string | null = null;
   #waiters = new Set<() => void>();
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
+    _sockets.add(socket);
     socket.on("data", (chunk: Uint8Array) => {
       const next = new Uint8Array(this.#received.length + chunk.length);
       next.set(this.#received);
@@ -278,6 +314,7 @@ export class RawConnection {
     });
     this.closed = new Promise<Closed>((resolve) => {
       socket.on("close", () => {
+        _sockets.delete(socket);
         this.#ended = true;
         resolve({ error: this.#error, at: performance.now() });
         this.#notify();
@@ -332,18 +369,32 @@ export class RawConnection {
     }, timeoutMs);
   }
 
+  /** Bytes received after the responses already returned by {@linkcode response}. */
+  get unread(): Uint8Array {
+    return this.#received.subarray(this.#consumed);
+  }
+
   /**
-   * Resolves with the first complete response on the connection (Content-Length, chunked, or
+   * Resolves with the next complete response on the connection (Content-Length, chunked, or
    * read-until-close). Rejects with {@linkcode ClosedBeforeResponse} when the connection closes
-   * first, and with a plain Error after `timeoutMs`.
+   * first (its `bytes` counts what arrived of this response), and with a plain Error after
+   * `timeoutMs`.
    */
   response(timeoutMs = 5_000): Promise<RawResponse> {
     let parsed: RawResponse | undefined;
     return this.#wait(() => {
-      parsed = parseResponse(this.#received, this.#ended);
-      if (parsed) return true;
+      const rest = this.unread;
+      parsed = parseResponse(rest, this.#ended);
+      if (parsed) {
+        this.#consumed += parsed.length;
+        return true;
+      }
       if (this.#ended) {
-        throw new ClosedBeforeResponse(this.#received.length, this.#error, this.text);
+        throw new ClosedBeforeResponse(
+          rest.length,
+          this.#error,
+          Buffer.from(rest).toString("latin1"),
+        );
       }
       return false;
     }, timeoutMs).then(() => parsed!);
@@ -418,7 +469,7 @@ export function parseResponse(bytes: Uint8Array, ended: boolean): RawResponse | 
       if (size === 0) {
         // Last chunk: complete once the (empty) trailer section ended.
         return rest.indexOf("\r\n", lineEnd + 2) === lineEnd + 2
-          ? { status, headers, body: Buffer.concat(parts) }
+          ? { status, headers, body: Buffer.concat(parts), length: headEnd + 4 + lineEnd + 4 }
           : undefined;
       }
       if (rest.length < lineEnd + 2 + size + 2) return undefined;
@@ -429,9 +480,30 @@ export function parseResponse(bytes: Uint8Array, ended: boolean): RawResponse | 
   const length = headers.get("content-length");
   if (length !== undefined) {
     const n = Number(length);
-    return rest.length >= n ? { status, headers, body: rest.subarray(0, n) } : undefined;
+    return rest.length >= n
+      ? { status, headers, body: rest.subarray(0, n), length: headEnd + 4 + n }
+      : undefined;
   }
-  return ended ? { status, headers, body: rest } : undefined;
+  return ended ? { status, headers, body: rest, length: buffer.length } : undefined;
+}
+
+/** Connects to 127.0.0.1:`port` and writes a request head (plus `body`, if given). */
+export async function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Uint8Array,
+): Promise<RawConnection> {
+  const connection = await RawConnection.connect(port);
+  await connection.write(requestHead(method, path, headers));
+  if (body !== undefined) await connection.write(body);
+  return connection;
+}
+
+/** Whether a `Connection` header value lists `close` (Deno may send `close, close`). */
+export function hasClose(value: string | undefined): boolean {
+  return (value ?? "").split(",").some((token) => token.trim().toLowerCase() === "close");
 }
 
 /** Tries to open a connection; resolves with the error code, or `null` when it connected. */
@@ -472,7 +544,15 @@ export function curl(
   maxTimeSeconds = 10,
 ): Promise<CurlResult> {
   const url = `http://127.0.0.1:${port}${path}`;
-  const child = spawn("curl", ["-s", "-S", "-i", "--max-time", String(maxTimeSeconds), ...args, url], {
+  const child = spawn("curl", [
+    "-s",
+    "-S",
+    "-i",
+    "--max-time",
+    String(maxTimeSeconds),
+    ...args,
+    url,
+  ], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const out: Uint8Array[] = [];
@@ -501,7 +581,9 @@ export function curl(
       const headers = new Map<string, string>();
       for (const line of lines) {
         const colon = line.indexOf(":");
-        if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+        if (colon > 0) {
+          headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+        }
       }
       const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1] ?? 0);
       resolve({ exitCode, status, headers, body, error });
