@@ -196,7 +196,7 @@ export function _handlerOf<H extends FetchHandler>(where: string, handler: unkno
     typeof (handler as { fetch?: unknown }).fetch === "function"
   ) {
     const target = handler as { fetch: H };
-    return ((request: Request, arg: never) => target.fetch(request, arg)) as H;
+    return target.fetch.bind(target) as H;
   }
   throw new TypeError(
     `${where}: the handler must be a function or an object with a fetch method (such as a Hono app), received ${
@@ -205,19 +205,10 @@ export function _handlerOf<H extends FetchHandler>(where: string, handler: unkno
   );
 }
 
-/** The `completed` promise of Deno's `info`, or `undefined` elsewhere. */
-function _completedOf(arg: unknown): Promise<void> | undefined {
-  if (typeof arg !== "object" || arg === null) return undefined;
-  const completed = (arg as { completed?: unknown }).completed;
-  return completed instanceof Promise ? completed : undefined;
-}
-
-/** Whether a request has a body that may still be arriving. */
+/** Whether a request has a body that may still be arriving (checked at shutdown, not per request). */
 function _hasBody(request: Request): boolean {
   const method = request.method;
-  if (method === "GET" || method === "HEAD") return false;
-  const length = request.headers.get("content-length");
-  return length !== null ? length !== "0" : request.headers.has("transfer-encoding");
+  return method !== "GET" && method !== "HEAD" && request.body !== null;
 }
 
 /** Adds `Connection: close`, copying the response when its headers are immutable. */
@@ -259,8 +250,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #hooksRan = false;
   #run: Promise<ShutdownReport> | undefined;
   #resolveFinished: (report: ShutdownReport) => void;
-  #end = (): void => this.#tracker.end(false);
-  #endUpload = (): void => this.#tracker.end(true);
+  #end = (): void => this.#tracker.end();
 
   constructor(handler: H, settings: _Settings) {
     this.#settings = settings;
@@ -351,56 +341,51 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   #handle(handler: H, request: Request, arg: never): Response | Promise<Response> | undefined {
+    // The hot path: a counter, and nothing read from the request (on Deno every Request getter
+    // is a call into the runtime).
     const tracker = this.#tracker;
-    const completed = _completedOf(arg);
-    // Only Deno needs to know about uploads (see RuntimeServer.waitsForUploads).
-    const upload = completed !== undefined && _hasBody(request);
-    tracker.start(upload);
+    tracker.start();
     let result: Response | Promise<Response | undefined> | undefined;
     try {
       result = handler(request, arg);
     } catch (error) {
-      tracker.end(upload);
+      tracker.end();
       throw error;
     }
-    if (result instanceof Response) return this.#respond(result, completed, upload);
+    if (result instanceof Response) return this.#respond(result, arg);
     if (!(result instanceof Promise)) {
       // Bun after server.upgrade(): nothing to deliver.
-      tracker.end(upload);
+      tracker.end();
       return result as undefined;
     }
     return new Promise<Response>((resolve, reject) => {
       const answer = (response: Response): void => {
-        resolve(this.#respond(response, completed, upload) as Response);
+        resolve(this.#respond(response, arg) as Response);
       };
-      tracker.addHandler(answer);
+      tracker.addHandler(answer, request);
       result.then(
         (response: Response | undefined) => {
           if (tracker.settleHandler(answer)) answer(response as Response);
         },
         (error: unknown) => {
           if (!tracker.settleHandler(answer)) return;
-          tracker.end(upload);
+          tracker.end();
           reject(error);
         },
       );
     });
   }
 
-  #respond(
-    response: Response,
-    completed: Promise<void> | undefined,
-    upload: boolean,
-  ): Response | undefined {
+  #respond(response: Response, arg: unknown): Response | undefined {
+    // Deno's info.completed settles once the body was written or the client went away; Bun's
+    // server has no such property (Bun counts bodies itself in pendingRequests).
+    const completed = (arg as { completed?: unknown } | undefined)?.completed;
+    const deno = completed instanceof Promise;
     if (this.#state !== "serving" && response instanceof Response && response.status !== 101) {
-      response = this.#forDrain(response, completed !== undefined);
+      response = this.#forDrain(response, deno);
     }
-    if (completed !== undefined) {
-      // Deno: completed settles when the body was written, or the client went away.
-      completed.then(upload ? this.#endUpload : this.#end, upload ? this.#endUpload : this.#end);
-    } else {
-      this.#tracker.end(upload);
-    }
+    if (deno) completed.then(this.#end, this.#end);
+    else this.#tracker.end();
     return response;
   }
 
@@ -409,7 +394,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     response = _withConnectionClose(response);
     // Bun 1.4: reading .body of a string response drops its implied content-type, so only touch
     // the body where it must become cuttable (Deno).
-    if (!canCutBody) return response;
+    if (!canCutBody || response.headers.has("content-length")) return response;
     const body = response.body;
     if (body === null) return response;
     const tracker = this.#tracker;
@@ -450,8 +435,8 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       logger.info(`lame duck: serving with Connection: close for ${drainDelay} ms`);
       await _sleep(clock, drainDelay, deadline.signal);
     }
-    if (this.#servers.some((s) => s.waitsForUploads) && tracker.uploads > 0) {
-      await _race(tracker.uploadsIdle(), deadline.signal);
+    if (this.#servers.some((s) => s.waitsForUploads)) {
+      await _race(tracker.handlersSettled(_hasBody), deadline.signal);
     }
     for (const server of this.#servers) this.#closing.push(server.close());
     // Observe rejections now; the drain below waits on the same promises.

@@ -1,5 +1,7 @@
-// The tracker: counts requests from handler call to end of response, and the uploads among them,
-// and resolves waiters the moment a count reaches zero (no polling).
+// The tracker: counts requests from handler call to end of response, and resolves waiters the
+// moment a count reaches zero (no polling). Per request it costs a counter; only handlers that
+// return a promise are remembered (with their request), so they can be answered at the deadline
+// and their uploads waited for.
 
 /** Answers a handler that is still running, e.g. with a 503 at the deadline. */
 export type _Answer = (response: Response) => void;
@@ -12,21 +14,16 @@ export interface _Cuttable {
 /** Counts in-flight requests and lets the owner wait for them or cut them. */
 export class InFlight {
   #requests = 0;
-  #uploads = 0;
   #started = 0;
   #idle: PromiseWithResolvers<void> | undefined;
-  #uploadsIdle: PromiseWithResolvers<void> | undefined;
-  #handlers = new Set<_Answer>();
+  #handlers = new Map<_Answer, Request>();
+  #watched = new Set<_Answer>();
+  #watchedIdle: PromiseWithResolvers<void> | undefined;
   #bodies = new Set<_Cuttable>();
 
   /** Requests started and not yet ended. */
   get requests(): number {
     return this.#requests;
-  }
-
-  /** Requests whose body may still be arriving. */
-  get uploads(): number {
-    return this.#uploads;
   }
 
   /** Requests started since the tracker was created. */
@@ -44,19 +41,14 @@ export class InFlight {
     return this.#bodies.size;
   }
 
-  /** A request began; `upload` marks one whose body may still be arriving. */
-  start(upload: boolean): void {
+  /** A request began. */
+  start(): void {
     this.#requests++;
     this.#started++;
-    if (upload) this.#uploads++;
   }
 
   /** A request ended (response delivered, client gone, or handler threw). */
-  end(upload: boolean): void {
-    if (upload && --this.#uploads === 0 && this.#uploadsIdle !== undefined) {
-      this.#uploadsIdle.resolve();
-      this.#uploadsIdle = undefined;
-    }
+  end(): void {
     if (--this.#requests === 0 && this.#idle !== undefined) {
       this.#idle.resolve();
       this.#idle = undefined;
@@ -70,21 +62,29 @@ export class InFlight {
     return this.#idle.promise;
   }
 
-  /** Resolves as soon as no request body is still arriving. */
-  uploadsIdle(): Promise<void> {
-    if (this.#uploads === 0) return Promise.resolve();
-    this.#uploadsIdle ??= Promise.withResolvers<void>();
-    return this.#uploadsIdle.promise;
-  }
-
   /** Registers a running handler that can be answered at the deadline. */
-  addHandler(answer: _Answer): void {
-    this.#handlers.add(answer);
+  addHandler(answer: _Answer, request: Request): void {
+    this.#handlers.set(answer, request);
   }
 
   /** Marks a handler settled; `false` when it was already answered (its result is then ignored). */
   settleHandler(answer: _Answer): boolean {
-    return this.#handlers.delete(answer);
+    if (!this.#handlers.delete(answer)) return false;
+    if (this.#watched.size > 0 && this.#watched.delete(answer) && this.#watched.size === 0) {
+      this.#watchedIdle?.resolve();
+      this.#watchedIdle = undefined;
+    }
+    return true;
+  }
+
+  /** Resolves once every handler running now whose request matches `filter` has settled. */
+  handlersSettled(filter: (request: Request) => boolean): Promise<void> {
+    for (const [answer, request] of this.#handlers) {
+      if (filter(request)) this.#watched.add(answer);
+    }
+    if (this.#watched.size === 0) return Promise.resolve();
+    this.#watchedIdle ??= Promise.withResolvers<void>();
+    return this.#watchedIdle.promise;
   }
 
   /** Registers a response body that can be cut at the deadline. */
@@ -102,8 +102,11 @@ export class InFlight {
     // Snapshot the bodies first: the answers below are new responses that must not be cut.
     const bodies = [...this.#bodies];
     this.#bodies.clear();
-    const handlers = [...this.#handlers];
+    const handlers = [...this.#handlers.keys()];
     this.#handlers.clear();
+    this.#watched.clear();
+    this.#watchedIdle?.resolve();
+    this.#watchedIdle = undefined;
     for (const answer of handlers) answer(respond());
     for (const body of bodies) body.cut(reason);
   }

@@ -235,6 +235,40 @@ describe("graceful()", () => {
     assert.deepEqual(report.cutDetail, { handlers: 0, bodies: 1 });
   });
 
+  it("keeps a fixed-length body as it is during the drain (no re-chunking)", async () => {
+    const d = deferred();
+    const g = graceful(() => d.promise, { logger: false });
+    const info = denoInfo();
+    const pending = call(g.fetch, get(), info);
+    g.shutdown();
+    const original = new Response("12345", { headers: { "content-length": "5" } });
+    d.resolve(original);
+    const response = await pending;
+    assert.equal(response, original, "the same response object, only with Connection: close");
+    assert.equal(response.headers.get("connection"), "close");
+  });
+
+  it("waits, before closing the listener, only for running handlers whose request has a body (Deno)", async () => {
+    const clock = new FakeClock();
+    const server = denoServer();
+    const upload = deferred();
+    const g = graceful(
+      (req: Request) => req.method === "POST" ? upload.promise : new Promise<Response>(() => {}),
+      { logger: false, clock },
+    );
+    g.attach(server);
+    call(g.fetch, get("/hang"), denoInfo());
+    const post = new Request("http://test/echo", { method: "POST", body: "abc" });
+    const pending = call(g.fetch, post, denoInfo());
+    g.shutdown();
+    await clock.advance(100);
+    assert.equal(server.closeCalls, 0, "the POST body may still be arriving");
+    upload.resolve(new Response("got it"));
+    await pending;
+    await clock.advance(0);
+    assert.equal(server.closeCalls, 1, "the hanging GET does not hold the listener open");
+  });
+
   it("keeps the listener open for drainDelay, then closes it", async () => {
     const clock = new FakeClock();
     const server = denoServer();

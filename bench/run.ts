@@ -1,0 +1,253 @@
+// The benchmark: throughput overhead of the library and shutdown latency, on Deno and Bun.
+//
+//   npm run bench                 full mode (11 pairs, 20 shutdown runs; about 6 minutes)
+//   npm run bench -- --quick      quick mode (3 pairs, 5 shutdown runs; about 70 s)
+//
+// Options: --quick, --seed=N (replay the pair orders), --only=throughput|shutdown (a development
+// aid: prints the table but does not write bench/results/). Needs wrk, taskset and 2 CPUs.
+// Writes bench/results/latest.json (every raw number) and latest.md (the table), and prints the
+// table. Method and caveats: bench/README.md.
+
+import { cpus } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LAST_BYTE_GOAL_MS, markdown, type ReportHeader, RPS_GOAL } from "./lib/report.ts";
+import { clockTicksPerSecond, Processes } from "./lib/processes.ts";
+import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
+import { type ShutdownResult, shutdownScenarios } from "./lib/shutdown.ts";
+import { prng } from "./lib/stats.ts";
+import { type AppName, type ThroughputCase, throughputCase } from "./lib/throughput.ts";
+import { wrkVersion } from "./lib/wrk.ts";
+
+interface Options {
+  quick: boolean;
+  seed: number;
+  only: "throughput" | "shutdown" | undefined;
+}
+
+/** A run is disturbed when over 10% of the server CPU's ticks went to another process. */
+const DISTURBED_FRACTION = 0.1;
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+
+function parseArgs(args: readonly string[]): Options {
+  const options: Options = {
+    quick: false,
+    seed: Math.floor(Math.random() * 2 ** 31),
+    only: undefined,
+  };
+  for (const arg of args) {
+    const [name, value] = arg.split("=", 2) as [string, string | undefined];
+    if (name === "--quick" && value === undefined) options.quick = true;
+    else if (name === "--seed" && value !== undefined && /^\d+$/.test(value)) {
+      options.seed = Number(value);
+    } else if (name === "--only" && (value === "throughput" || value === "shutdown")) {
+      options.only = value;
+    } else {
+      throw new TypeError(
+        `bench: unknown argument ${
+          JSON.stringify(arg)
+        }; expected --quick, --seed=N or --only=throughput|shutdown`,
+      );
+    }
+  }
+  return options;
+}
+
+function log(line: string): void {
+  console.error(line);
+}
+
+async function requireTool(name: string, args: string[]): Promise<void> {
+  try {
+    await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
+  } catch {
+    throw new Error(`bench: \`${name}\` is missing (apt-get install -y ${name})`);
+  }
+}
+
+function cpuModel(): string {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
+  } catch {
+    return cpus()[0]?.model ?? "unknown CPU";
+  }
+}
+
+async function honoVersion(): Promise<string> {
+  try {
+    const text = await Deno.readTextFile(join(ROOT, "node_modules", "hono", "package.json"));
+    return (JSON.parse(text) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The library revision measured: HEAD, plus whether mod.ts or src/ differ from it. */
+async function libraryRevision(): Promise<string> {
+  const git = async (args: string[]): Promise<string> => {
+    const out = await new Deno.Command("git", { args, cwd: ROOT, stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  };
+  try {
+    const head = await git(["rev-parse", "--short", "HEAD"]);
+    if (!head) return "unknown";
+    const dirty = await git(["status", "--porcelain", "--", "mod.ts", "src"]);
+    return dirty ? `${head} (mod.ts/src modified)` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(Deno.args);
+  const started = performance.now();
+  const mode = options.quick ? "quick" : "full";
+  const pairs = options.quick ? 3 : 11;
+  const shutdownRuns = options.quick ? 5 : 20;
+  const nproc = navigator.hardwareConcurrency;
+  if (nproc < 2) throw new Error(`bench: needs 2 CPUs to pin server and wrk apart, found ${nproc}`);
+  await requireTool("wrk", ["-v"]);
+  await requireTool("taskset", ["-V"]);
+
+  const processes = new Processes();
+  // Bounded no matter what: a wedged child cannot hold the run forever.
+  const budgetMs = (options.quick ? 240 : 15 * 60) * 1000;
+  const watchdog = setTimeout(() => {
+    log(`bench: over the ${budgetMs / 1000} s budget; killing every child and exiting`);
+    processes.killAll();
+    Deno.exit(2);
+  }, budgetMs);
+  const onSignal = (): void => {
+    log("bench: interrupted; killing every child");
+    processes.killAll();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  try {
+    const rts = await runtimes(ROOT);
+    const versions: Record<string, string> = {
+      deno: rts.deno.version,
+      bun: rts.bun.version,
+      hono: await honoVersion(),
+      wrk: await wrkVersion(),
+      orchestrator: `deno ${Deno.version.deno}`,
+      library: await libraryRevision(),
+    };
+    const random = prng(options.seed);
+    log(
+      `bench: ${mode} mode, seed ${options.seed}; deno ${versions.deno}, bun ${versions.bun}, ` +
+        `${versions.wrk}`,
+    );
+
+    const throughput: ThroughputCase[] = [];
+    if (options.only !== "shutdown") {
+      const settings = {
+        processes,
+        root: ROOT,
+        fixture: join(BENCH, "servers", "hello.ts"),
+        ticksPerSecond: await clockTicksPerSecond(),
+        pairs,
+        maxRedo: options.quick ? 1 : 2,
+        disturbedFraction: DISTURBED_FRACTION,
+        durationS: 2,
+        warmupS: 1,
+        freshServers: !options.quick,
+        connections: 50,
+        serverCpu: 0,
+        wrkCpu: 1,
+        random,
+        log,
+      };
+      const cases: [RuntimeCommand, AppName][] = [
+        [rts.deno, "plain"],
+        [rts.bun, "plain"],
+        [rts.deno, "hono"],
+        [rts.bun, "hono"],
+      ];
+      for (const [runtime, app] of cases) {
+        log(`throughput: ${runtime.name}-${app}`);
+        throughput.push(await throughputCase(settings, runtime, app));
+      }
+    }
+
+    const shutdown: ShutdownResult[] = [];
+    if (options.only !== "throughput") {
+      const settings = {
+        processes,
+        root: ROOT,
+        demo: join(ROOT, "examples", "demo.ts"),
+        fixture: join(BENCH, "servers", "hello.ts"),
+        empty: join(BENCH, "servers", "empty.ts"),
+        runs: shutdownRuns,
+        settleMs: 50,
+        slowMs: 300,
+        signalAfterMs: 100,
+        log,
+      };
+      for (const runtime of [rts.deno, rts.bun]) {
+        log(`shutdown: ${runtime.name}`);
+        shutdown.push(await shutdownScenarios(settings, runtime));
+      }
+    }
+
+    const argText = Deno.args.join(" ");
+    const header: ReportHeader = {
+      date: new Date().toISOString(),
+      command: `npm run bench${argText ? ` -- ${argText}` : ""}`,
+      mode,
+      seed: options.seed,
+      versions,
+      machine: { nproc, cpu: cpuModel(), kernel: Deno.osRelease() },
+      pairs,
+      shutdownRuns,
+    };
+    const md = markdown(header, throughput, shutdown);
+    const elapsedS = (performance.now() - started) / 1000;
+    if (options.only === undefined) {
+      const results = {
+        ...header,
+        elapsedS,
+        deno: `deno run --allow-all ${relative(ROOT, fileURLToPath(import.meta.url))} ${argText}`
+          .trim(),
+        goals: { rpsRatioMin: RPS_GOAL, lastByteToExitP99MaxMs: LAST_BYTE_GOAL_MS },
+        settings: {
+          wrk: "taskset -c 1 wrk -t1 -c50 -d2s --latency",
+          server: "taskset -c 0",
+          warmupS: 1,
+          disturbedFraction: DISTURBED_FRACTION,
+          maxRedoPairs: options.quick ? 1 : 2,
+          freshServersEachPair: !options.quick,
+          shutdown: { settleMs: 50, slowMs: 300, signalAfterMs: 100 },
+        },
+        loadavg: Deno.loadavg(),
+        throughput,
+        shutdown,
+      };
+      const dir = join(BENCH, "results");
+      await Deno.mkdir(dir, { recursive: true });
+      await writeAtomically(join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+      await writeAtomically(join(dir, "latest.md"), md);
+      log(`bench: wrote bench/results/latest.json and latest.md in ${elapsedS.toFixed(0)} s`);
+    } else {
+      log(`bench: --only given, bench/results/ left untouched (${elapsedS.toFixed(0)} s)`);
+    }
+    console.log(md);
+  } finally {
+    clearTimeout(watchdog);
+    const killed = await processes.killAllAndWait();
+    if (killed > 0) log(`bench: killed ${killed} leftover child process(es)`);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+await main();
