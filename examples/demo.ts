@@ -74,6 +74,29 @@ app.get("/sse", (c) =>
     }
   }));
 
+// Endless SSE that ignores the shutdown signal: the library ends it (after `streamGrace`) with a
+// final `retry:` frame and a clean end of the body, then cancels this stream so its cleanup runs.
+app.get("/sse-raw", () => {
+  const encoder = new TextEncoder();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let id = 0;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(": connected\n\n"));
+      timer = setInterval(() => {
+        controller.enqueue(encoder.encode(`id: ${id}\nevent: tick\ndata: raw ${id++}\n\n`));
+      }, 100);
+    },
+    cancel() {
+      clearInterval(timer);
+      console.error("[demo] /sse-raw source cancelled");
+    },
+  });
+  return new Response(body, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
+});
+
 // Never answers and ignores the shutdown: cut at the deadline.
 app.get("/hang", () => new Promise<Response>(() => {}));
 

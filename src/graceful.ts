@@ -56,6 +56,20 @@ export interface GracefulOptions {
    */
   logger?: Logger | false;
   /**
+   * Milliseconds after the shutdown began during which a Server-Sent Events response
+   * (`text/event-stream`) may end by itself; then the library writes `sseFinalFrame` and ends it
+   * cleanly, and cancels the handler's stream.
+   * @default 500
+   */
+  streamGrace?: number;
+  /**
+   * The last frame written to an SSE response the library ends. The default asks `EventSource`
+   * to reconnect after one second (to another instance); e.g. `"event: shutdown\ndata: bye\n\n"`.
+   * Must end with a blank line.
+   * @default "retry: 1000\n\n"
+   */
+  sseFinalFrame?: string;
+  /**
    * Time source and timers, for tests that check the deadline without sleeping.
    * @default the system clock
    */
@@ -146,13 +160,23 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
 const _FORCE_GRACE_MS = 100;
 /** Milliseconds between progress lines while draining. */
 const _PROGRESS_MS = 1000;
-const _GRACEFUL_KEYS = ["timeout", "drainDelay", "hookTimeout", "logger", "clock"] as const;
+const _GRACEFUL_KEYS = [
+  "timeout",
+  "drainDelay",
+  "hookTimeout",
+  "streamGrace",
+  "sseFinalFrame",
+  "logger",
+  "clock",
+] as const;
 
 /** Resolved options shared by graceful() and serve(). */
 export interface _Settings {
   timeout: number;
   drainDelay: number;
   hookTimeout: number;
+  streamGrace: number;
+  sseFinalFrame: Uint8Array;
   logger: Logger;
   clock: Clock;
 }
@@ -183,9 +207,26 @@ export function _settings(where: string, options: Record<string, unknown>): _Set
     timeout,
     drainDelay,
     hookTimeout: _duration(where, "hookTimeout", options.hookTimeout, 5_000),
+    streamGrace: _duration(where, "streamGrace", options.streamGrace, 500),
+    sseFinalFrame: _sseFrame(where, options.sseFinalFrame),
     logger: _logger(where, options.logger),
     clock: clock as Clock,
   };
+}
+
+function _sseFrame(where: string, value: unknown): Uint8Array {
+  if (value === undefined) return new TextEncoder().encode("retry: 1000\n\n");
+  if (typeof value !== "string") {
+    throw new TypeError(`${where}: "sseFinalFrame" must be a string, received ${_show(value)}`);
+  }
+  if (!/(\r\n|\n|\r){2}$/.test(value)) {
+    throw new RangeError(
+      `${where}: "sseFinalFrame" must end with a blank line ("\\n\\n") so the client dispatches it, received ${
+        _show(value)
+      }`,
+    );
+  }
+  return new TextEncoder().encode(value);
 }
 
 /** Resolves a handler argument: a function, or an object with a `fetch` method (a Hono app). */
@@ -248,6 +289,8 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #closing: Promise<void>[] = [];
   #hooks: _Hook[] = [];
   #hooksRan = false;
+  #sse = new Set<TrackedBody>();
+  #endingStreams = false;
   #run: Promise<ShutdownReport> | undefined;
   #resolveFinished: (report: ShutdownReport) => void;
   #end = (): void => this.#tracker.end();
@@ -381,17 +424,48 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // server has no such property (Bun counts bodies itself in pendingRequests).
     const completed = (arg as { completed?: unknown } | undefined)?.completed;
     const deno = completed instanceof Promise;
-    if (this.#state !== "serving" && response instanceof Response && response.status !== 101) {
-      response = this.#forDrain(response, deno);
+    if (response instanceof Response) {
+      if (this.#state !== "serving" && response.status !== 101) {
+        response = this.#forDrain(response, deno);
+      } else if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+        response = this.#trackSse(response);
+      }
     }
     if (deno) completed.then(this.#end, this.#end);
     else this.#tracker.end();
     return response;
   }
 
+  /** Wraps an SSE body so that the shutdown can end it cleanly with a last frame. */
+  #trackSse(response: Response): Response {
+    const body = response.body;
+    if (body === null) return response;
+    const tracker = this.#tracker;
+    const streams = this.#sse;
+    const tracked: TrackedBody = new TrackedBody(body, () => {
+      tracker.deleteBody(tracked);
+      streams.delete(tracked);
+    });
+    tracker.addBody(tracked);
+    streams.add(tracked);
+    if (this.#endingStreams) this.#endStream(tracked);
+    return new Response(tracked.stream, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+
+  #endStream(stream: TrackedBody): void {
+    stream.end(this.#settings.sseFinalFrame, this.#controller.signal.reason);
+  }
+
   /** During the drain: ask the client to close, and make streamed bodies cuttable (Deno). */
   #forDrain(response: Response, canCutBody: boolean): Response {
     response = _withConnectionClose(response);
+    if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      return this.#trackSse(response);
+    }
     // Bun 1.4: reading .body of a string response drops its implied content-type, so only touch
     // the body where it must become cuttable (Deno).
     if (!canCutBody || response.headers.has("content-length")) return response;
@@ -430,6 +504,13 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     );
     this.#controller.abort(new ShutdownError(`server is shutting down (${reason})`, { signal }));
     progress();
+    const endStreams = (): void => {
+      this.#endingStreams = true;
+      const open = [...this.#sse];
+      if (open.length > 0) logger.info(`ending ${open.length} SSE stream(s) with a final frame`);
+      for (const stream of open) this.#endStream(stream);
+    };
+    const graceTimer = clock.setTimeout(endStreams, this.#settings.streamGrace);
 
     if (drainDelay > 0) {
       logger.info(`lame duck: serving with Connection: close for ${drainDelay} ms`);
@@ -465,6 +546,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       }
     }
     clock.clearTimeout(deadlineTimer);
+    clock.clearTimeout(graceTimer);
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
     this.#state = "closed";
     const cut = cutDetail.handlers + cutDetail.bodies;

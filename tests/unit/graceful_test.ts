@@ -269,6 +269,45 @@ describe("graceful()", () => {
     assert.equal(server.closeCalls, 1, "the hanging GET does not hold the listener open");
   });
 
+  it("ends an SSE body after streamGrace with the final frame and cancels its source", async () => {
+    const clock = new FakeClock();
+    let cancelled: unknown;
+    const g = graceful(() =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("data: 1\n\n"));
+          },
+          cancel(reason) {
+            cancelled = reason;
+          },
+        }),
+        { headers: { "content-type": "text/event-stream; charset=utf-8" } },
+      ), { logger: false, clock, streamGrace: 200, sseFinalFrame: "event: bye\ndata: x\n\n" });
+    const info = denoInfo();
+    const response = await call(g.fetch, get(), info);
+    const text = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const chunks: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await text.read();
+        if (done) return;
+        chunks.push(value);
+      }
+    })();
+    g.shutdown();
+    await clock.advance(199);
+    assert.deepEqual(chunks, ["data: 1\n\n"]);
+    await clock.advance(1);
+    await reading;
+    assert.deepEqual(chunks, ["data: 1\n\n", "event: bye\ndata: x\n\n"]);
+    assert.ok(cancelled instanceof ShutdownError, "the source stream was cancelled");
+    info.complete();
+    const report = await g.finished;
+    assert.equal(report.cut, 0);
+    assert.equal(report.completed, 1);
+  });
+
   it("keeps the listener open for drainDelay, then closes it", async () => {
     const clock = new FakeClock();
     const server = denoServer();

@@ -84,6 +84,24 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
     /"hookTimeout" must be a finite number >= 0, received -1/,
   ],
   [
+    "a negative streamGrace",
+    () => graceful(ok, { streamGrace: -1 }),
+    "RangeError",
+    /"streamGrace" must be a finite number >= 0, received -1/,
+  ],
+  [
+    "an sseFinalFrame that is not a string",
+    () => graceful(ok, { sseFinalFrame: 42 as never }),
+    "TypeError",
+    /"sseFinalFrame" must be a string, received 42/,
+  ],
+  [
+    "an sseFinalFrame without a blank line at the end",
+    () => graceful(ok, { sseFinalFrame: "event: bye" }),
+    "RangeError",
+    /"sseFinalFrame" must end with a blank line .* received "event: bye"/,
+  ],
+  [
     "an unknown option",
     () => graceful(ok, { timout: 5 } as never),
     "TypeError",

@@ -1,0 +1,109 @@
+// Streams at shutdown, with real processes and real clients: SSE responses that ignore the
+// shutdown signal are ended by the library with a final frame and a clean end of the body.
+
+import assert from "node:assert/strict";
+import { after, afterEach, describe, it } from "node:test";
+import { cleanup, type RuntimeName, startDemo } from "./_harness.ts";
+
+const BOUNDED = { timeout: 15_000 };
+
+/** Reads an SSE body until it ends; `error` is set when it ended with an error (not cleanly). */
+async function readToEnd(
+  reader: ReadableStreamDefaultReader<string>,
+  text: string,
+): Promise<{ text: string; error?: unknown }> {
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { text };
+      text += value;
+    }
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+for (const runtime of ["deno", "bun"] as RuntimeName[]) {
+  describe(`${runtime}: streams`, () => {
+    afterEach(cleanup);
+    after(cleanup);
+
+    it(
+      "ends an SSE stream that ignores the signal with a retry frame, cleanly, then exits 0",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime);
+        const response = await fetch(`http://127.0.0.1:${demo.port}/sse-raw`);
+        assert.equal(response.status, 200);
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
+          const { value, done } = await reader.read();
+          assert.equal(done, false, `ended before the shutdown: ${text}`);
+          text += value;
+        }
+        const signalledAt = demo.kill("SIGTERM");
+        const end = await readToEnd(reader, text);
+        const endedAt = performance.now();
+        const exit = await demo.waitForExit(5_000);
+
+        assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
+        assert.match(end.text, /\n\nretry: 1000\n\n$/, "the last frame is the retry hint");
+        const frames = end.text.split("\n\n").filter((f) => f !== "");
+        assert.ok(
+          frames.slice(1, -1).every((f) => /^id: \d+\nevent: tick\ndata: raw \d+$/.test(f)),
+          `only whole tick events before the final frame: ${JSON.stringify(end.text)}`,
+        );
+        // The default streamGrace is 500 ms: the handler had that long to finish by itself.
+        const endedAfter = endedAt - signalledAt;
+        assert.ok(endedAfter >= 400 && endedAfter < 2_000, `ended ${endedAfter} ms after SIGTERM`);
+        assert.equal(exit.code, 0, demo.stderr());
+        assert.ok(
+          exit.at - signalledAt < 3_000,
+          `exited ${exit.at - signalledAt} ms after SIGTERM`,
+        );
+        assert.match(demo.stderr(), /ending 1 SSE stream\(s\) with a final frame/);
+        assert.match(demo.stderr(), /\/sse-raw source cancelled/, "the handler's cleanup ran");
+      },
+    );
+
+    it(
+      "lets a cooperative SSE handler end by itself within the grace (no library frame)",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime);
+        const response = await fetch(`http://127.0.0.1:${demo.port}/sse`);
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        const first = await reader.read();
+        const signalledAt = demo.kill("SIGTERM");
+        const end = await readToEnd(reader, first.value ?? "");
+        const exit = await demo.waitForExit(5_000);
+        assert.equal(end.error, undefined);
+        assert.match(end.text, /event: shutdown\ndata: server is shutting down\nretry: 1000\n\n$/);
+        assert.doesNotMatch(end.text, /\n\nretry: 1000\n\n$/, "no second, library-written frame");
+        assert.doesNotMatch(demo.stderr(), /ending \d+ SSE stream/);
+        assert.equal(exit.code, 0, demo.stderr());
+        assert.ok(exit.at - signalledAt < 400, `exited ${exit.at - signalledAt} ms after SIGTERM`);
+      },
+    );
+
+    it("ends many SSE streams at once and exits 0", BOUNDED, async () => {
+      const demo = await startDemo(runtime);
+      const clients = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const response = await fetch(`http://127.0.0.1:${demo.port}/sse-raw`);
+          const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+          const first = await reader.read();
+          return { reader, text: first.value ?? "" };
+        }),
+      );
+      demo.kill("SIGTERM");
+      const ends = await Promise.all(clients.map((c) => readToEnd(c.reader, c.text)));
+      const exit = await demo.waitForExit(5_000);
+      assert.equal(ends.filter((e) => e.error === undefined).length, 50);
+      assert.equal(ends.filter((e) => /retry: 1000\n\n$/.test(e.text)).length, 50);
+      assert.equal(exit.code, 0, demo.stderr());
+      assert.match(demo.stderr(), /ending 50 SSE stream\(s\)/);
+    });
+  });
+}
