@@ -7,7 +7,8 @@
 // The slow request still gets its answer, and the process exits 0 right after it.
 //
 // Environment: PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1), SHUTDOWN_TIMEOUT_MS (10000),
-// DRAIN_DELAY_MS (0), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set).
+// DRAIN_DELAY_MS (0), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), REUSE_PORT=1
+// (SO_REUSEPORT; Deno needs --unstable-net).
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -126,6 +127,8 @@ const server: Server = serve(app, {
   hostname: process.env.HOSTNAME || "127.0.0.1",
   timeout: envNumber("SHUTDOWN_TIMEOUT_MS", 10_000),
   drainDelay: envNumber("DRAIN_DELAY_MS", 0),
+  // Two instances on one port (rolling restarts without a proxy); Deno needs --unstable-net.
+  reusePort: process.env.REUSE_PORT === "1",
   ...(certFile && keyFile
     ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } }
     : {}),
