@@ -21,6 +21,7 @@
  */
 
 export { ShutdownError } from "./src/errors.ts";
+export { type Lifecycle, lifecycle } from "./src/lifecycle.ts";
 export {
   type CutDetail,
   type FetchHandler,

@@ -14,7 +14,8 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { serve, type Server } from "../mod.ts";
+import { lifecycle, serve, type Server } from "../mod.ts";
+import { type GracefulVariables, shutdownSignal } from "../src/hono.ts"; // "@graceful/serve/hono"
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -30,7 +31,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const app = new Hono();
+// The shutdown signal exists before the server: routes (often in other modules) use it.
+const life = lifecycle();
+const app = new Hono<{ Variables: GracefulVariables }>();
+app.use("/sse", shutdownSignal(life));
 // Handlers use `server` (declared at the end) at request time, when it exists.
 
 app.get("/", (c) => c.text("ok"));
@@ -61,7 +65,7 @@ app.get("/stream", (c) => {
 // Endless SSE that cooperates: on the shutdown signal it sends a last event and ends.
 app.get("/sse", (c) =>
   streamSSE(c, async (stream) => {
-    const signal = server.signal;
+    const signal = c.var.shutdown;
     let id = 0;
     while (!signal.aborted && !stream.aborted) {
       await stream.writeSSE({ id: String(id), event: "tick", data: `tick ${id++}` });
@@ -132,6 +136,7 @@ const server: Server = serve(app, {
   ...(certFile && keyFile
     ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } }
     : {}),
+  lifecycle: life,
   onListen: ({ url }) => console.log(`listening on ${url.origin}`),
 });
 server.onShutdown(() => console.error("[demo] cleanup hook: closing resources"), {

@@ -18,6 +18,7 @@ import { _duration, _knownKeys, _optionsObject, _show } from "./options.ts";
 import { _adaptServer } from "./runtime/detect.ts";
 import type { RuntimeServer } from "./runtime/types.ts";
 import { _isSignalName, type SignalName } from "./signals.ts";
+import { _Lifecycle, type Lifecycle } from "./lifecycle.ts";
 
 /** `serving` until shutdown begins, `draining` until the last request ended, then `closed`. */
 export type ShutdownState = "serving" | "draining" | "closed";
@@ -69,6 +70,12 @@ export interface GracefulOptions {
    * @default "retry: 1000\n\n"
    */
   sseFinalFrame?: string;
+  /**
+   * The shutdown signal created earlier with {@linkcode lifecycle}, for route modules that must
+   * not import the server.
+   * @default a new one (read it from `.signal`)
+   */
+  lifecycle?: Lifecycle;
   /**
    * Time source and timers, for tests that check the deadline without sleeping.
    * @default the system clock
@@ -130,6 +137,13 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
   readonly signal: AbortSignal;
   /** The current phase. */
   readonly state: ShutdownState;
+  /** The lifecycle (signal and state) of this server, to hand to route modules. */
+  readonly lifecycle: Lifecycle;
+  /**
+   * A signal that aborts when either the shutdown begins or this request's client goes away;
+   * see {@linkcode Lifecycle.requestSignal}.
+   */
+  requestSignal(request: Request): AbortSignal;
   /** Requests in flight now (running handlers and responses still being delivered). */
   readonly inFlight: number;
   /** Resolves with the report once the shutdown has finished. */
@@ -167,6 +181,7 @@ const _GRACEFUL_KEYS = [
   "streamGrace",
   "sseFinalFrame",
   "logger",
+  "lifecycle",
   "clock",
 ] as const;
 
@@ -178,6 +193,7 @@ export interface _Settings {
   streamGrace: number;
   sseFinalFrame: Uint8Array;
   logger: Logger;
+  lifecycle: _Lifecycle;
   clock: Clock;
 }
 
@@ -210,8 +226,22 @@ export function _settings(where: string, options: Record<string, unknown>): _Set
     streamGrace: _duration(where, "streamGrace", options.streamGrace, 500),
     sseFinalFrame: _sseFrame(where, options.sseFinalFrame),
     logger: _logger(where, options.logger),
+    lifecycle: _lifecycleOf(where, options.lifecycle),
     clock: clock as Clock,
   };
+}
+
+function _lifecycleOf(where: string, value: unknown): _Lifecycle {
+  if (value === undefined) return new _Lifecycle();
+  if (!(value instanceof _Lifecycle)) {
+    throw new TypeError(
+      `${where}: "lifecycle" must be created by lifecycle(), received ${_show(value)}`,
+    );
+  }
+  if (value.bound) {
+    throw new TypeError(`${where}: this lifecycle already belongs to another server`);
+  }
+  return value;
 }
 
 function _sseFrame(where: string, value: unknown): Uint8Array {
@@ -281,7 +311,8 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   readonly fetch: H;
   readonly finished: Promise<ShutdownReport>;
   #settings: _Settings;
-  #controller = new AbortController();
+  #life: _Lifecycle;
+  #controller: AbortController;
   #deadline = new AbortController();
   #state: ShutdownState = "serving";
   #tracker = new InFlight();
@@ -297,6 +328,9 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
 
   constructor(handler: H, settings: _Settings) {
     this.#settings = settings;
+    this.#life = settings.lifecycle;
+    this.#life.bound = true;
+    this.#controller = settings.lifecycle.controller;
     const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
     this.finished = promise;
     this.#resolveFinished = resolve;
@@ -309,6 +343,14 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
 
   get state(): ShutdownState {
     return this.#state;
+  }
+
+  get lifecycle(): Lifecycle {
+    return this.#life;
+  }
+
+  requestSignal(request: Request): AbortSignal {
+    return this.#life.requestSignal(request);
   }
 
   get inFlight(): number {
@@ -487,7 +529,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const start = clock.now();
     const startedBefore = tracker.started;
     const inFlightAtStart = this.inFlight;
-    this.#state = "draining";
+    this.#state = this.#life.state = "draining";
     const deadline = this.#deadline;
     const deadlineTimer = clock.setTimeout(() => deadline.abort(), timeout);
     let progressTimer: TimerId | undefined;
@@ -548,7 +590,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     clock.clearTimeout(deadlineTimer);
     clock.clearTimeout(graceTimer);
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
-    this.#state = "closed";
+    this.#state = this.#life.state = "closed";
     const cut = cutDetail.handlers + cutDetail.bodies;
     if (!timedOut) logger.info(`drained in ${elapsed()} ms`);
 

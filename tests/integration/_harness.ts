@@ -95,12 +95,27 @@ export function cleanup(): void {
   _sockets.clear();
 }
 
+/** Options of {@linkcode startDemo}. */
+export interface StartDemoOptions {
+  /**
+   * Runtime flags put before the script, e.g. `["--unstable-net"]` for Deno's `reusePort`.
+   * @default []
+   */
+  flags?: readonly string[];
+}
+
 /**
  * Starts examples/demo.ts on `runtime` with PORT=0 HOSTNAME=127.0.0.1 plus `env`, and resolves once
  * it printed `listening on http://127.0.0.1:<port>`.
  */
-export function startDemo(runtime: RuntimeName, env: Record<string, string> = {}): Promise<Demo> {
+export function startDemo(
+  runtime: RuntimeName,
+  env: Record<string, string> = {},
+  options: StartDemoOptions = {},
+): Promise<Demo> {
   const [command, ...args] = _COMMANDS[runtime];
+  // The script comes last; flags go right before it.
+  args.splice(args.length - 1, 0, ...(options.flags ?? []));
   const child = spawn(command!, args, {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...env },

@@ -1,0 +1,88 @@
+// Hono glue: the shutdown signal on the context, typed.
+
+import type { Context, MiddlewareHandler } from "hono";
+import type { Lifecycle } from "./lifecycle.ts";
+
+/** The variables {@linkcode shutdownSignal} sets on the Hono context. */
+export interface GracefulVariables {
+  /** Aborts when the server starts shutting down. */
+  shutdown: AbortSignal;
+  /** The lifecycle, for `state` and `requestSignal()`. */
+  lifecycle: Lifecycle;
+}
+
+/**
+ * Hono middleware that puts the shutdown signal on the context as `c.var.shutdown` (and the
+ * lifecycle as `c.var.lifecycle`). Costs two `c.set` calls, only on the routes it is used on.
+ *
+ * @param lifecycle The lifecycle handed to `serve()` / `graceful()` (from `lifecycle()`).
+ * @returns The middleware.
+ * @throws {TypeError} when `lifecycle` has no `signal`.
+ *
+ * @example Ending a streamSSE loop cleanly
+ * ```ts
+ * import { Hono } from "hono";
+ * import { streamSSE } from "hono/streaming";
+ * import { lifecycle, serve } from "@graceful/serve";
+ * import { type GracefulVariables, shutdownSignal } from "@graceful/serve/hono";
+ *
+ * const life = lifecycle();
+ * const app = new Hono<{ Variables: GracefulVariables }>();
+ * app.use("/events/*", shutdownSignal(life));
+ * app.get("/events/ticks", (c) =>
+ *   streamSSE(c, async (stream) => {
+ *     while (!c.var.shutdown.aborted) {
+ *       await stream.writeSSE({ data: "tick" });
+ *       await stream.sleep(1000);
+ *     }
+ *     await stream.writeSSE({ event: "shutdown", data: "bye", retry: 1000 });
+ *   }));
+ * serve(app, { lifecycle: life });
+ * ```
+ */
+export function shutdownSignal(
+  lifecycle: Lifecycle,
+): MiddlewareHandler<{ Variables: GracefulVariables }> {
+  if (
+    typeof lifecycle !== "object" || lifecycle === null ||
+    !((lifecycle as { signal?: unknown }).signal instanceof AbortSignal)
+  ) {
+    throw new TypeError(
+      `shutdownSignal(): expected the lifecycle from lifecycle(), received ${
+        lifecycle === null ? "null" : typeof lifecycle
+      }`,
+    );
+  }
+  return async (c, next) => {
+    c.set("shutdown", lifecycle.signal);
+    c.set("lifecycle", lifecycle);
+    await next();
+  };
+}
+
+/**
+ * A signal that aborts when the shutdown begins or the client of this request goes away, for a
+ * route that uses {@linkcode shutdownSignal}.
+ *
+ * @param c The Hono context.
+ * @returns `AbortSignal.any([shutdown, c.req.raw.signal])`.
+ * @throws {TypeError} when the route does not use the `shutdownSignal()` middleware.
+ *
+ * @example Stop an upstream fetch on shutdown or disconnect
+ * ```ts
+ * import { Hono } from "hono";
+ * import { type GracefulVariables, requestSignal } from "@graceful/serve/hono";
+ *
+ * const app = new Hono<{ Variables: GracefulVariables }>();
+ * app.get("/proxy", (c) => fetch("http://upstream/", { signal: requestSignal(c) }));
+ * ```
+ */
+export function requestSignal(c: Context<{ Variables: GracefulVariables }>): AbortSignal {
+  const lifecycle = c.get("lifecycle");
+  if (lifecycle === undefined) {
+    throw new TypeError(
+      "requestSignal(): this route does not use the shutdownSignal() middleware",
+    );
+  }
+  return lifecycle.requestSignal(c.req.raw);
+}
