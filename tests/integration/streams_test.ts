@@ -87,6 +87,27 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
       },
     );
 
+    it(
+      "cuts a non-SSE stream still running at the deadline so the client sees an error",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime, { SHUTDOWN_TIMEOUT_MS: "1000" });
+        const response = await fetch(`http://127.0.0.1:${demo.port}/stream?chunks=1000&ms=50`);
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        const first = await reader.read();
+        assert.match(first.value ?? "", /^chunk 0\n/);
+        const signalledAt = demo.kill("SIGTERM");
+        const end = await readToEnd(reader, first.value ?? "");
+        const exit = await demo.waitForExit(5_000);
+        assert.notEqual(end.error, undefined, "a cut stream must not look complete to the client");
+        assert.doesNotMatch(end.text, /chunk 999/);
+        assert.equal(exit.code, 1, demo.stderr());
+        const after = exit.at - signalledAt;
+        assert.ok(after >= 950 && after < 3_000, `exited ${after} ms after SIGTERM`);
+        assert.match(demo.stderr(), /1 cut/);
+      },
+    );
+
     it("ends many SSE streams at once and exits 0", BOUNDED, async () => {
       const demo = await startDemo(runtime);
       const clients = await Promise.all(
