@@ -55,6 +55,7 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Why the browser tests are skipped, said loudly; `false` when they run (always with CI set). */
 function skipReason(): string | false {
   if (existsSync(CHROMIUM) || process.env.CI) return false;
   const reason = `${CHROMIUM} is missing: browser tests SKIPPED (apt-get install -y chromium; ` +
@@ -62,6 +63,8 @@ function skipReason(): string | false {
   console.error(`\n!!! ${reason} !!!\n`);
   return reason;
 }
+
+const SKIP = skipReason();
 
 function launchChromium(): Promise<Browser> {
   assert.ok(
@@ -73,8 +76,8 @@ function launchChromium(): Promise<Browser> {
 
 /**
  * Opens `new EventSource(path)` in the page. Every open, error, message, tick and shutdown event
- * goes to `window.sseLog` and is mirrored into the returned array, whose `changed` waiters let
- * the test wait for a condition without polling.
+ * goes to `window.sseLog` and is mirrored into `entries` through an exposed function, so that
+ * `until` waits for a condition on each event instead of polling the page.
  */
 async function openEventSource(
   page: Page,
@@ -128,7 +131,7 @@ const ticks = (entries: readonly SseEntry[]): number =>
   entries.filter((e) => e.type === "tick").length;
 
 for (const runtime of ["deno", "bun"] as RuntimeName[]) {
-  describe(`${runtime}: browser`, { skip: skipReason() }, () => {
+  describe(`${runtime}: browser`, { skip: SKIP }, () => {
     let browser: Browser | undefined;
     afterEach(async () => {
       try {
@@ -144,10 +147,10 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
         `Chromium's EventSource on ${path} reconnects to the second instance after the retry hint`,
         BOUNDED,
         async () => {
+          browser = await launchChromium();
           const env = { PORT: String(await freePort()), REUSE_PORT: "1" };
           const flags = FLAGS[runtime];
           const a = await startDemo(runtime, env, { flags });
-          browser = await launchChromium();
           const page = await browser.newPage();
           const home = await page.goto(`http://127.0.0.1:${a.port}/`);
           assert.equal(await home?.text(), "ok");
@@ -156,6 +159,7 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
 
           const b = await startDemo(runtime, env, { flags });
           assert.equal(b.port, a.port, "both instances listen on one port");
+          const signalledInPage: number = await page.evaluate(() => performance.now());
           const signalledAt = a.kill("SIGTERM");
           const exit = await a.waitForExit(5_000);
           const errorAt = (): number => sse.entries.findIndex((e) => e.type === "error");
@@ -176,6 +180,8 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
           assert.equal(errors.length, 1, `one error, the end of the first stream: ${trace}`);
           const error = errors[0]!;
           assert.equal(log[error]!.readyState, 0, "the error reports CONNECTING (a reconnect)");
+          const endedAfter = log[error]!.at - signalledInPage;
+          assert.ok(endedAfter > 0, `the first stream ended before SIGTERM: ${trace}`);
 
           const before = log.slice(0, error);
           const after = log.slice(error + 1);
@@ -200,7 +206,10 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
           );
 
           const gap = after[0]!.at - log[error]!.at;
-          console.log(`${runtime} ${path}: error → open ${gap.toFixed(0)} ms`);
+          console.log(
+            `${runtime} ${path}: SIGTERM → error ${endedAfter.toFixed(0)} ms, ` +
+              `error → open ${gap.toFixed(0)} ms`,
+          );
           assert.ok(
             gap <= RETRY_MS + RECONNECT_SLACK_MS,
             `reconnected ${gap.toFixed(0)} ms after the error: the retry hint was not honoured`,

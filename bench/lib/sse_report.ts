@@ -1,0 +1,137 @@
+// The markdown summary of the SSE shutdown benchmark (bench/results/sse.md).
+
+import type { SseSummary } from "./sse_scenario.ts";
+import type { Spread } from "./stats.ts";
+
+/** The run's context, shown above the table. */
+export interface SseReportHeader {
+  date: string;
+  command: string;
+  mode: "quick" | "full";
+  versions: Record<string, string>;
+  machine: { nproc: number; cpu: string; kernel: string };
+  /** Runs per runtime × stream count × mode. */
+  reps: number;
+  clients: number;
+  streamGraceMs: number;
+  rawExitLimitMs: number;
+}
+
+/** Goal: every stream ended cleanly at most this long after streamGrace (10k streams). */
+export const END_BEYOND_GRACE_GOAL_MS = 1000;
+/** Goal: what the library adds per open SSE stream, in bytes. */
+export const EXTRA_BYTES_PER_STREAM_GOAL = 2048;
+
+const _RUNTIME_LABEL: Record<string, string> = { deno: "Deno", bun: "Bun" };
+const _RAW_CLOSE: Record<string, string> = { deno: "`server.shutdown()`", bun: "`server.stop()`" };
+
+function _f(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+
+function _bytes(value: number): string {
+  if (!Number.isFinite(value)) return "n/a";
+  return Math.abs(value) >= 1024 ? `${(value / 1024).toFixed(2)} KiB` : `${value.toFixed(0)} B`;
+}
+
+function _verdict(met: boolean): string {
+  return met ? "met" : "**missed**";
+}
+
+/** `median (min–max)` of a spread, or the single value when there is one run. */
+function _spread(s: Spread, show: (value: number) => string): string {
+  if (s.n === 0) return "n/a";
+  if (s.n === 1) return show(s.median);
+  return `${show(s.median)} (${show(s.min)}–${show(s.max)})`;
+}
+
+function _ms(value: number): string {
+  return `${_f(value, 0)} ms`;
+}
+
+function _grace(graceMs: number): (value: number) => string {
+  return (value) => `${_f(graceMs, 0)} + ${_f(value - graceMs, 0)} ms`;
+}
+
+/** Builds the markdown: a context line, then one table (metric, runtime, anchor, result, goal). */
+export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): string {
+  const v = header.versions;
+  const grace = header.streamGraceMs;
+  const runs = header.reps === 1 ? "1 run" : `median (min–max) of ${header.reps} runs`;
+  const lines: string[] = [
+    `Measured ${header.date} with \`${header.command}\` (${header.mode} mode) on library ` +
+    `revision ${v.library}: Deno ${v.deno}, Bun ${v.bun}; clients: ${header.clients} ${v.client} ` +
+    `processes (node:net); ${header.machine.nproc} × ${header.machine.cpu}, ` +
+    `Linux ${header.machine.kernel}.`,
+    "",
+    "| metric | runtime | anchor | result | goal |",
+    "|---|---|---|---|---|",
+  ];
+  const label = (s: SseSummary): string => `${_RUNTIME_LABEL[s.runtime]} ${v[s.runtime]}`;
+  const rawHang = (s: SseSummary): string =>
+    `raw ${_RAW_CLOSE[s.runtime]}: ` +
+    (s.raw.exitedByItself === 0
+      ? `did not exit within ${_f(s.raw.limitMs / 1000, 0)} s in ${s.runs}/${s.runs} runs (SIGKILL)`
+      : `exited by itself in ${s.raw.exitedByItself}/${s.runs} runs`);
+  for (const s of summaries) {
+    const g = s.graceful;
+    const met = g.allCleanRuns === s.runs && g.lastEndBeyondGraceMs.n === s.runs &&
+      g.lastEndBeyondGraceMs.max <= END_BEYOND_GRACE_GOAL_MS;
+    lines.push(
+      `| SSE: SIGTERM → last of ${s.streams} streams ended cleanly (${runs}) | ${label(s)} | ` +
+        `${rawHang(s)}; ${s.raw.clean} of ${s.raw.opened} streams ended cleanly | ` +
+        `**${_spread(g.lastEndMs, _grace(grace))}**; first end ${_spread(g.firstEndMs, _ms)} | ` +
+        `all clean, ≤ streamGrace + ${END_BEYOND_GRACE_GOAL_MS} ms in every run: ${
+          _verdict(met)
+        } |`,
+    );
+  }
+  for (const s of summaries) {
+    const g = s.graceful;
+    lines.push(
+      `| SSE: SIGTERM → process exit, ${s.streams} streams (${runs}) | ${label(s)} | ` +
+        `${rawHang(s)} | ${_spread(g.exitMs, _grace(grace))}` +
+        (g.exitedByItself < s.runs
+          ? `; did not exit by itself in ${s.runs - g.exitedByItself}/${s.runs} runs`
+          : "") +
+        ` | — |`,
+    );
+  }
+  for (const s of summaries) {
+    const g = s.graceful;
+    lines.push(
+      `| SSE: streams ended cleanly with the final frame / cut, ${s.streams} streams ` +
+        `(sum of ${s.runs} run${s.runs === 1 ? "" : "s"}) | ${label(s)} | ` +
+        `raw ${s.raw.clean} / ${s.raw.cut} (cut when killed) | ` +
+        `${g.clean} / ${g.cut}` +
+        (g.opened < s.streams * s.runs ? `; ${g.opened} of ${s.streams * s.runs} opened` : "") +
+        ` | all clean: ${_verdict(g.clean === s.streams * s.runs && g.cut === 0)} |`,
+    );
+  }
+  for (const s of summaries) {
+    const extra = s.extraRssBytesPerStream;
+    lines.push(
+      `| SSE: memory per open stream, (RSS with ${s.streams} open − idle RSS) ÷ ${s.streams} ` +
+        `(${runs}) | ${label(s)} | raw ${_spread(s.raw.rssBytesPerStream, _bytes)} ` +
+        `(JS heap ${_spread(s.raw.heapBytesPerStream, _bytes)}) | ` +
+        `graceful ${_spread(s.graceful.rssBytesPerStream, _bytes)}; ` +
+        `**extra ${_spread(extra, _bytes)}** (JS heap extra ${
+          _spread(s.extraHeapBytesPerStream, _bytes)
+        }) | extra ≤ ${_bytes(EXTRA_BYTES_PER_STREAM_GOAL)}: ${
+          _verdict(extra.n > 0 && extra.median <= EXTRA_BYTES_PER_STREAM_GOAL)
+        } |`,
+    );
+  }
+  lines.push(
+    "",
+    `The fixture (\`bench/servers/sse.ts\`) serves an endless stream that ignores the shutdown ` +
+      `(\`: ok\` at once, then \`data: tick\` every second); graceful is \`serve()\` with its ` +
+      `defaults (streamGrace ${grace} ms, final frame \`retry: 1000\`). Server pinned to CPU 0, ` +
+      `clients to CPU 1; each run starts a fresh server. End times are what the clients saw, ` +
+      `on the wall clock shared with the orchestrator that sent SIGTERM; a clean end is the ` +
+      `terminating chunk after \`retry: 1000\`. Memory: VmRSS from /proc after a forced GC, ` +
+      `with N streams open vs idle after a warm-up; extra = graceful − raw, run pair by run ` +
+      `pair. Method and caveats: bench/README.md.`,
+  );
+  return lines.join("\n") + "\n";
+}

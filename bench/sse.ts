@@ -1,0 +1,263 @@
+// The SSE shutdown benchmark: N endless Server-Sent Events streams open, then SIGTERM, on Deno
+// and Bun, raw runtime server vs serve(). How long until every client saw a clean end (the final
+// frame and the terminating chunk), when the process exits, how many streams were cut, and the
+// memory each open stream costs.
+//
+//   npm run bench:sse               full mode (1000 and 10000 streams, 3 runs each; about 4 min)
+//   npm run bench:sse -- --quick    quick mode (1000 streams, 2 runs; about 1 min)
+//
+// Options: --quick, --only=deno|bun (a development aid: prints the table but does not write
+// bench/results/). Needs taskset, 2 CPUs and an open-files hard limit above the stream count.
+// Writes bench/results/sse.json (every run) and sse.md (the table), and prints the table.
+// Method and caveats: bench/README.md.
+
+import { cpus } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Processes } from "./lib/processes.ts";
+import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
+import {
+  END_BEYOND_GRACE_GOAL_MS,
+  EXTRA_BYTES_PER_STREAM_GOAL,
+  sseMarkdown,
+  type SseReportHeader,
+} from "./lib/sse_report.ts";
+import {
+  describeRun,
+  type SseMode,
+  type SseRun,
+  sseRun,
+  type SseSettings,
+  type SseSummary,
+  summariseSse,
+} from "./lib/sse_scenario.ts";
+
+interface Options {
+  quick: boolean;
+  only: "deno" | "bun" | undefined;
+}
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+/** The library's default streamGrace, which the fixture keeps. */
+const STREAM_GRACE_MS = 500;
+const CLIENTS = 4;
+
+function parseArgs(args: readonly string[]): Options {
+  const options: Options = { quick: false, only: undefined };
+  for (const arg of args) {
+    const [name, value] = arg.split("=", 2) as [string, string | undefined];
+    if (name === "--quick" && value === undefined) options.quick = true;
+    else if (name === "--only" && (value === "deno" || value === "bun")) options.only = value;
+    else {
+      throw new TypeError(
+        `bench:sse: unknown argument ${JSON.stringify(arg)}; expected --quick or --only=deno|bun`,
+      );
+    }
+  }
+  return options;
+}
+
+function log(line: string): void {
+  console.error(line);
+}
+
+async function requireTool(name: string, args: string[]): Promise<void> {
+  try {
+    await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
+  } catch {
+    throw new Error(`bench:sse: \`${name}\` is missing (apt-get install -y util-linux)`);
+  }
+}
+
+/** The hard open-files limit children can raise themselves to. */
+async function hardFileLimit(): Promise<number> {
+  const out = await new Deno.Command("sh", { args: ["-c", "ulimit -Hn"] }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  return text === "unlimited" ? Infinity : Number(text);
+}
+
+function cpuModel(): string {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
+  } catch {
+    return cpus()[0]?.model ?? "unknown CPU";
+  }
+}
+
+/** The library revision measured: HEAD, plus whether mod.ts or src/ differ from it. */
+async function libraryRevision(): Promise<string> {
+  const git = async (args: string[]): Promise<string> => {
+    const out = await new Deno.Command("git", { args, cwd: ROOT, stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  };
+  try {
+    const head = await git(["rev-parse", "--short", "HEAD"]);
+    if (!head) return "unknown";
+    const dirty = await git(["status", "--porcelain", "--", "mod.ts", "src"]);
+    return dirty ? `${head} (mod.ts/src modified)` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(Deno.args);
+  const started = performance.now();
+  const mode = options.quick ? "quick" : "full";
+  const streamCounts = options.quick ? [1000] : [1000, 10_000];
+  const reps = options.quick ? 2 : 3;
+  const nproc = navigator.hardwareConcurrency;
+  if (nproc < 2) throw new Error(`bench:sse: needs 2 CPUs to pin server and clients apart`);
+  await requireTool("taskset", ["-V"]);
+  const fileLimit = await hardFileLimit();
+  const most = Math.max(...streamCounts);
+  if (fileLimit < most + 256) {
+    throw new Error(
+      `bench:sse: the open-files hard limit is ${fileLimit}; ${most} streams need at least ` +
+        `${most + 256} (raise it with ulimit -Hn or in limits.conf)`,
+    );
+  }
+
+  const processes = new Processes();
+  const budgetMs = (options.quick ? 180 : 10 * 60) * 1000;
+  const watchdog = setTimeout(() => {
+    log(`bench:sse: over the ${budgetMs / 1000} s budget; killing every child and exiting`);
+    processes.killAll();
+    Deno.exit(2);
+  }, budgetMs);
+  const onSignal = (): void => {
+    log("bench:sse: interrupted; killing every child");
+    processes.killAll();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const tmp = await Deno.makeTempDir({ prefix: "bench-sse-" });
+
+  try {
+    const rts = await runtimes(ROOT);
+    const versions: Record<string, string> = {
+      deno: rts.deno.version,
+      bun: rts.bun.version,
+      client: `deno ${rts.deno.version}`,
+      orchestrator: `deno ${Deno.version.deno}`,
+      library: await libraryRevision(),
+    };
+    log(
+      `bench:sse: ${mode} mode; deno ${versions.deno}, bun ${versions.bun}; ` +
+        `streams ${streamCounts.join(", ")}; ${reps} runs each; open-files limit ${fileLimit}`,
+    );
+    const settings: SseSettings = {
+      processes,
+      root: ROOT,
+      fixture: join(BENCH, "servers", "sse.ts"),
+      client: join(BENCH, "lib", "sse_client.ts"),
+      clientRuntime: rts.deno,
+      clients: CLIENTS,
+      parallel: 64,
+      warmupStreams: 200,
+      settleMs: 1500,
+      streamGraceMs: STREAM_GRACE_MS,
+      rawExitLimitMs: 5000,
+      gracefulExitLimitMs: 15_000,
+      clientLimitMs: 5000,
+      serverCpu: 0,
+      clientCpu: 1,
+      tmp,
+      log,
+    };
+    const subjects: RuntimeCommand[] = [rts.deno, rts.bun].filter((rt) =>
+      options.only === undefined || rt.name === options.only
+    );
+
+    // Repetitions outermost, raw and graceful alternating which goes first, so that a slow spell
+    // of the machine falls on both modes alike.
+    const runs: SseRun[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      for (const streams of streamCounts) {
+        for (const runtime of subjects) {
+          const order: SseMode[] = rep % 2 === 0 ? ["raw", "graceful"] : ["graceful", "raw"];
+          for (const m of order) {
+            const run = await sseRun(settings, runtime, m, streams, rep);
+            runs.push(run);
+            log(`  ${describeRun(run)}`);
+          }
+        }
+      }
+    }
+
+    const summaries: SseSummary[] = [];
+    for (const streams of streamCounts) {
+      for (const runtime of subjects) {
+        summaries.push(
+          summariseSse(
+            runs.filter((r) => r.runtime === runtime.name && r.streams === streams),
+            STREAM_GRACE_MS,
+          ),
+        );
+      }
+    }
+    const argText = Deno.args.join(" ");
+    const header: SseReportHeader = {
+      date: new Date().toISOString(),
+      command: `npm run bench:sse${argText ? ` -- ${argText}` : ""}`,
+      mode,
+      versions,
+      machine: { nproc, cpu: cpuModel(), kernel: Deno.osRelease() },
+      reps,
+      clients: CLIENTS,
+      streamGraceMs: STREAM_GRACE_MS,
+      rawExitLimitMs: settings.rawExitLimitMs,
+    };
+    const md = sseMarkdown(header, summaries);
+    const elapsedS = (performance.now() - started) / 1000;
+    if (options.only === undefined) {
+      const { processes: _p, log: _l, tmp: _t, clientRuntime: _c, ...kept } = settings;
+      const results = {
+        ...header,
+        elapsedS,
+        deno: `deno run --allow-all ${relative(ROOT, fileURLToPath(import.meta.url))} ${argText}`
+          .trim(),
+        goals: {
+          endBeyondGraceMaxMs: END_BEYOND_GRACE_GOAL_MS,
+          extraBytesPerStreamMax: EXTRA_BYTES_PER_STREAM_GOAL,
+        },
+        settings: {
+          ...kept,
+          fixture: relative(ROOT, kept.fixture),
+          client: relative(ROOT, kept.client),
+          streamCounts,
+          server: `taskset -c ${settings.serverCpu}`,
+          clientsPinned: `taskset -c ${settings.clientCpu}`,
+          openFilesHardLimit: fileLimit,
+        },
+        summaries,
+        runs,
+      };
+      const dir = join(BENCH, "results");
+      await Deno.mkdir(dir, { recursive: true });
+      await writeAtomically(join(dir, "sse.json"), JSON.stringify(results, null, 2) + "\n");
+      await writeAtomically(join(dir, "sse.md"), md);
+      log(`bench:sse: wrote bench/results/sse.json and sse.md in ${elapsedS.toFixed(0)} s`);
+    } else {
+      log(`bench:sse: --only given, bench/results/ left untouched (${elapsedS.toFixed(0)} s)`);
+    }
+    console.log(md);
+  } finally {
+    clearTimeout(watchdog);
+    const killed = await processes.killAllAndWait();
+    if (killed > 0) log(`bench:sse: killed ${killed} leftover child process(es)`);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+await main();
