@@ -3,13 +3,14 @@
 // frame and the terminating chunk), when the process exits, how many streams were cut, and the
 // memory each open stream costs.
 //
-//   npm run bench:sse               full mode (1000 and 10000 streams, 3 runs each; about 4 min)
-//   npm run bench:sse -- --quick    quick mode (1000 streams, 2 runs; about 1 min)
+//   npm run bench:sse               full mode (1000 and 10000 streams, 3 runs each; about 3 min)
+//   npm run bench:sse -- --quick    quick mode (1000 streams, 2 runs; about 45 s)
 //
-// Options: --quick, --only=deno|bun (a development aid: prints the table but does not write
-// bench/results/). Needs taskset, 2 CPUs and an open-files hard limit above the stream count.
-// Writes bench/results/sse.json (every run) and sse.md (the table), and prints the table.
-// Method and caveats: bench/README.md.
+// Options: --quick; --only=deno|bun (a development aid: prints the table but does not write
+// bench/results/); --client=bun|deno (the clients' runtime: Bun.connect, the default, or node:net
+// under Deno, which lags behind 10k ending streams). Needs taskset, 2 CPUs and an open-files hard
+// limit above the stream count. Writes bench/results/sse.json (every run) and sse.md (the table),
+// and prints the table. Method and caveats: bench/README.md.
 
 import { cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -35,6 +36,7 @@ import {
 interface Options {
   quick: boolean;
   only: "deno" | "bun" | undefined;
+  client: "deno" | "bun";
 }
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -44,14 +46,17 @@ const STREAM_GRACE_MS = 500;
 const CLIENTS = 4;
 
 function parseArgs(args: readonly string[]): Options {
-  const options: Options = { quick: false, only: undefined };
+  const options: Options = { quick: false, only: undefined, client: "bun" };
   for (const arg of args) {
     const [name, value] = arg.split("=", 2) as [string, string | undefined];
     if (name === "--quick" && value === undefined) options.quick = true;
     else if (name === "--only" && (value === "deno" || value === "bun")) options.only = value;
+    else if (name === "--client" && (value === "deno" || value === "bun")) options.client = value;
     else {
       throw new TypeError(
-        `bench:sse: unknown argument ${JSON.stringify(arg)}; expected --quick or --only=deno|bun`,
+        `bench:sse: unknown argument ${
+          JSON.stringify(arg)
+        }; expected --quick, --only=deno|bun or --client=deno|bun`,
       );
     }
   }
@@ -146,7 +151,9 @@ async function main(): Promise<void> {
     const versions: Record<string, string> = {
       deno: rts.deno.version,
       bun: rts.bun.version,
-      client: `deno ${rts.deno.version}`,
+      client: options.client === "bun"
+        ? `bun ${rts.bun.version} (Bun.connect)`
+        : `deno ${rts.deno.version} (node:net)`,
       orchestrator: `deno ${Deno.version.deno}`,
       library: await libraryRevision(),
     };
@@ -159,7 +166,7 @@ async function main(): Promise<void> {
       root: ROOT,
       fixture: join(BENCH, "servers", "sse.ts"),
       client: join(BENCH, "lib", "sse_client.ts"),
-      clientRuntime: rts.deno,
+      clientRuntime: rts[options.client],
       clients: CLIENTS,
       parallel: 64,
       warmupStreams: 200,

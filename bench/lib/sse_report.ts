@@ -45,12 +45,26 @@ function _spread(s: Spread, show: (value: number) => string): string {
   return `${show(s.median)} (${show(s.min)}–${show(s.max)})`;
 }
 
-function _ms(value: number): string {
-  return `${_f(value, 0)} ms`;
+/** Signed milliseconds: `+12`, `−3`. */
+function _signed(value: number): string {
+  if (!Number.isFinite(value)) return "n/a";
+  const ms = Math.round(value);
+  return ms < 0 ? `−${-ms}` : `+${ms}`;
 }
 
-function _grace(graceMs: number): (value: number) => string {
-  return (value) => `${_f(graceMs, 0)} + ${_f(value - graceMs, 0)} ms`;
+/** `+m ms (+min to +max)` of a spread of signed milliseconds. */
+function _signedSpread(s: Spread): string {
+  if (s.n === 0) return "n/a";
+  const range = s.n > 1 ? ` (${_signed(s.min)} to ${_signed(s.max)})` : "";
+  return `${_signed(s.median)} ms${range}`;
+}
+
+/** A time after SIGTERM as `streamGrace + beyond ms`, with the runs' range of `beyond`. */
+function _afterGrace(s: Spread, graceMs: number): string {
+  if (s.n === 0) return "n/a";
+  const beyond = (value: number): number => value - graceMs;
+  const range = s.n > 1 ? ` (${_signed(beyond(s.min))} to ${_signed(beyond(s.max))})` : "";
+  return `${_f(graceMs, 0)} ${_signed(beyond(s.median)).replace(/^([+−])/, "$1 ")} ms${range}`;
 }
 
 /** Builds the markdown: a context line, then one table (metric, runtime, anchor, result, goal). */
@@ -61,7 +75,7 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
   const lines: string[] = [
     `Measured ${header.date} with \`${header.command}\` (${header.mode} mode) on library ` +
     `revision ${v.library}: Deno ${v.deno}, Bun ${v.bun}; clients: ${header.clients} ${v.client} ` +
-    `processes (node:net); ${header.machine.nproc} × ${header.machine.cpu}, ` +
+    `processes; ${header.machine.nproc} × ${header.machine.cpu}, ` +
     `Linux ${header.machine.kernel}.`,
     "",
     "| metric | runtime | anchor | result | goal |",
@@ -80,7 +94,7 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
     lines.push(
       `| SSE: SIGTERM → last of ${s.streams} streams ended cleanly (${runs}) | ${label(s)} | ` +
         `${rawHang(s)}; ${s.raw.clean} of ${s.raw.opened} streams ended cleanly | ` +
-        `**${_spread(g.lastEndMs, _grace(grace))}**; first end ${_spread(g.firstEndMs, _ms)} | ` +
+        `**${_afterGrace(g.lastEndMs, grace)}**; first end ${_afterGrace(g.firstEndMs, grace)} | ` +
         `all clean, ≤ streamGrace + ${END_BEYOND_GRACE_GOAL_MS} ms in every run: ${
           _verdict(met)
         } |`,
@@ -90,11 +104,13 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
     const g = s.graceful;
     lines.push(
       `| SSE: SIGTERM → process exit, ${s.streams} streams (${runs}) | ${label(s)} | ` +
-        `${rawHang(s)} | ${_spread(g.exitMs, _grace(grace))}` +
+        `${rawHang(s)} | ${_afterGrace(g.exitMs, grace)}` +
         (g.exitedByItself < s.runs
           ? `; did not exit by itself in ${s.runs - g.exitedByItself}/${s.runs} runs`
           : "") +
-        ` | — |`,
+        `; drain over (cleanup hook) at ${_afterGrace(g.drainedMs, grace)}; ` +
+        `last end seen → drain over ${_signedSpread(g.drainedAfterLastEndMs)}, ` +
+        `drain over → exit ${_signedSpread(g.exitAfterDrainedMs)} | — |`,
     );
   }
   for (const s of summaries) {
@@ -119,6 +135,10 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
           _spread(s.extraHeapBytesPerStream, _bytes)
         }) | extra ≤ ${_bytes(EXTRA_BYTES_PER_STREAM_GOAL)}: ${
           _verdict(extra.n > 0 && extra.median <= EXTRA_BYTES_PER_STREAM_GOAL)
+        }${
+          extra.min <= EXTRA_BYTES_PER_STREAM_GOAL && extra.max > EXTRA_BYTES_PER_STREAM_GOAL
+            ? " (not resolved: the runs span the goal)"
+            : ""
         } |`,
     );
   }

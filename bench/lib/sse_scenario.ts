@@ -57,8 +57,9 @@ export interface MemorySample {
   /** VmRSS and RssAnon from /proc/PID/status, in KiB. */
   vmRssKiB: number;
   rssAnonKiB: number;
-  /** process.memoryUsage() inside the server, right after a full GC. */
+  /** process.memoryUsage() inside the server, right after a full GC (bytes). */
   heapUsed: number;
+  heapTotal: number;
   external: number;
   /** Whether the server could force a full GC before answering. */
   gc: boolean;
@@ -91,6 +92,11 @@ export interface SseRun {
     signal: Deno.Signal | null;
     /** SIGTERM → exit seen (ms); NaN when it had to be killed. */
     sigtermToExitMs: number;
+    /**
+     * SIGTERM → the library's drain was over (graceful: its cleanup hook printed the time; on the
+     * shared wall clock), NaN for raw.
+     */
+    sigtermToDrainedMs: number;
   };
   ends: {
     clean: number;
@@ -145,6 +151,12 @@ export interface SseSummary {
     /** SIGTERM → process exit, per run (ms). */
     exitMs: Spread;
     exitBeyondGraceMs: Spread;
+    /** Last clean end seen by a client → drain over, per run (ms). */
+    drainedAfterLastEndMs: Spread;
+    /** SIGTERM → the drain was over (the cleanup hook ran), per run (ms). */
+    drainedMs: Spread;
+    /** Drain over → process exit seen, per run (ms). */
+    exitAfterDrainedMs: Spread;
     rssBytesPerStream: Spread;
     heapBytesPerStream: Spread;
   };
@@ -206,8 +218,8 @@ async function _startServer(
   const child = _spawnWithFds(s, runtime.bin, args, { MODE: mode, PORT: "0" }, s.serverCpu);
   const match = await child.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
   const name = commandName(child.pid);
-  if (name !== runtime.name) {
-    throw new Error(`pid ${child.pid} is ${name}, not ${runtime.name}: taskset or sh did not exec`);
+  if (name === "sh" || name === "taskset") {
+    throw new Error(`pid ${child.pid} is still ${name}, not the server`);
   }
   return { child, port: Number(match[1]) };
 }
@@ -256,9 +268,20 @@ async function _memory(pid: number, port: number): Promise<MemorySample> {
   const response = await fetch(`http://127.0.0.1:${port}/mem`, {
     headers: { connection: "close" },
   });
-  const inside = await response.json() as { gc: boolean; heapUsed: number; external: number };
+  const inside = await response.json() as {
+    gc: boolean;
+    heapUsed: number;
+    heapTotal: number;
+    external: number;
+  };
   await _sleep(200);
-  return { ...rssKiB(pid), heapUsed: inside.heapUsed, external: inside.external, gc: inside.gc };
+  return {
+    ...rssKiB(pid),
+    heapUsed: inside.heapUsed,
+    heapTotal: inside.heapTotal,
+    external: inside.external,
+    gc: inside.gc,
+  };
 }
 
 async function _results(
@@ -333,6 +356,8 @@ export async function sseRun(
     const byItself = await _exitsWithin(server, limitMs);
     if (!byItself) server.kill("SIGKILL");
     const exit: Exit = await server.exited;
+    await Promise.race([server.drained, _sleep(1000)]);
+    const drainedAt = Number(server.stdout.match(/drained at ([\d.]+)/)?.[1] ?? NaN);
     for (const c of clients) {
       if (!(await _exitsWithin(c.child, s.clientLimitMs))) {
         // The client writes what it saw, counting the rest as still open.
@@ -373,6 +398,7 @@ export async function sseRun(
         code: exit.code,
         signal: exit.signal,
         sigtermToExitMs: byItself ? exit.at - sentAt : NaN,
+        sigtermToDrainedMs: drainedAt - sentAbs,
       },
       ends: {
         clean: sum((r) => r.clean),
@@ -400,7 +426,10 @@ export function describeRun(r: SseRun): string {
   const mem = `${round(r.memory.rssBytesPerStream, 0)} B RSS/stream ` +
     `(${round(r.memory.heapBytesPerStream, 0)} B heap)`;
   const exit = r.exit.byItself
-    ? `exit ${r.exit.code} after ${round(r.exit.sigtermToExitMs, 1)} ms`
+    ? `exit ${r.exit.code} after ${round(r.exit.sigtermToExitMs, 1)} ms` +
+      (Number.isFinite(r.exit.sigtermToDrainedMs)
+        ? ` (drained at ${round(r.exit.sigtermToDrainedMs, 1)} ms)`
+        : "")
     : `did not exit within ${r.exit.limitMs / 1000} s (killed)`;
   const ends = `${r.ends.clean} clean, ${r.ends.endedOtherFrame} other frame, ` +
     `${r.ends.cutReset} reset, ${r.ends.cutClosed} closed, ${r.ends.stillOpen} open`;
@@ -461,6 +490,11 @@ export function summariseSse(runs: SseRun[], graceMs: number): SseSummary {
       firstEndMs: times(graceful.map((r) => r.endMs.min)),
       exitMs: times(graceful.map((r) => r.exit.sigtermToExitMs)),
       exitBeyondGraceMs: times(graceful.map((r) => r.exit.sigtermToExitMs - graceMs)),
+      drainedAfterLastEndMs: times(graceful.map((r) => r.exit.sigtermToDrainedMs - lastEnd(r))),
+      drainedMs: times(graceful.map((r) => r.exit.sigtermToDrainedMs)),
+      exitAfterDrainedMs: times(
+        graceful.map((r) => r.exit.sigtermToExitMs - r.exit.sigtermToDrainedMs),
+      ),
       rssBytesPerStream: spread(graceful.map(rss)),
       heapBytesPerStream: spread(graceful.map(heap)),
     },

@@ -7,8 +7,8 @@
 // Environment:
 //   MODE  raw (Deno.serve / Bun.serve; SIGTERM -> shutdown()/stop() -> exit once it resolves,
 //         which it does not while a stream is open), or graceful (serve() from mod.ts with
-//         logger: false: SIGTERM -> the library ends the streams after streamGrace -> exit).
-//         Default: raw.
+//         logger: false: SIGTERM -> the library ends the streams after streamGrace -> exit; a
+//         cleanup hook prints `drained at <ms>`, performance.timeOrigin + now). Default: raw.
 //   PORT  0 picks a free port. Prints `listening on http://127.0.0.1:PORT` once ready.
 //
 // Routes:
@@ -127,11 +127,15 @@ function listen(): { port: number; close: () => Promise<void> } {
 
 function main(): void {
   if (mode() === "graceful") {
-    serve(handler, {
+    const server = serve(handler, {
       port: port(),
       hostname: HOSTNAME,
       logger: false,
       onListen: ({ port }) => ready(port),
+    });
+    // Hooks run once the drain is over: this tells the drain apart from the process exit.
+    server.onShutdown(() => {
+      console.log(`drained at ${performance.timeOrigin + performance.now()}`);
     });
     return;
   }
