@@ -8,10 +8,10 @@
 // Writes bench/results/latest.json (every raw number) and latest.md (the table), and prints the
 // table. Method and caveats: bench/README.md.
 
-import { cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAST_BYTE_GOAL_MS, markdown, type ReportHeader, RPS_GOAL } from "./lib/report.ts";
+import { cpuModel, libraryRevision, writeAtomically } from "./lib/meta.ts";
 import { clockTicksPerSecond, Processes } from "./lib/processes.ts";
 import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import { type ShutdownResult, shutdownScenarios } from "./lib/shutdown.ts";
@@ -66,15 +66,6 @@ async function requireTool(name: string, args: string[]): Promise<void> {
   }
 }
 
-function cpuModel(): string {
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
-  } catch {
-    return cpus()[0]?.model ?? "unknown CPU";
-  }
-}
-
 async function honoVersion(): Promise<string> {
   try {
     const text = await Deno.readTextFile(join(ROOT, "node_modules", "hono", "package.json"));
@@ -82,27 +73,6 @@ async function honoVersion(): Promise<string> {
   } catch {
     return "unknown";
   }
-}
-
-/** The library revision measured: HEAD, plus whether mod.ts or src/ differ from it. */
-async function libraryRevision(): Promise<string> {
-  const git = async (args: string[]): Promise<string> => {
-    const out = await new Deno.Command("git", { args, cwd: ROOT, stderr: "null" }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
-  };
-  try {
-    const head = await git(["rev-parse", "--short", "HEAD"]);
-    if (!head) return "unknown";
-    const dirty = await git(["status", "--porcelain", "--", "mod.ts", "src"]);
-    return dirty ? `${head} (mod.ts/src modified)` : head;
-  } catch {
-    return "unknown";
-  }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
 }
 
 async function main(): Promise<void> {
@@ -140,7 +110,7 @@ async function main(): Promise<void> {
       hono: await honoVersion(),
       wrk: await wrkVersion(),
       orchestrator: `deno ${Deno.version.deno}`,
-      library: await libraryRevision(),
+      library: await libraryRevision(ROOT),
     };
     const random = prng(options.seed);
     log(

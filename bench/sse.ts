@@ -12,9 +12,9 @@
 // limit above the stream count. Writes bench/results/sse.json (every run) and sse.md (the table),
 // and prints the table. Method and caveats: bench/README.md.
 
-import { cpus } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuModel, libraryRevision, writeAtomically } from "./lib/meta.ts";
 import { Processes } from "./lib/processes.ts";
 import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import {
@@ -82,36 +82,6 @@ async function hardFileLimit(): Promise<number> {
   return text === "unlimited" ? Infinity : Number(text);
 }
 
-function cpuModel(): string {
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
-  } catch {
-    return cpus()[0]?.model ?? "unknown CPU";
-  }
-}
-
-/** The library revision measured: HEAD, plus whether mod.ts or src/ differ from it. */
-async function libraryRevision(): Promise<string> {
-  const git = async (args: string[]): Promise<string> => {
-    const out = await new Deno.Command("git", { args, cwd: ROOT, stderr: "null" }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
-  };
-  try {
-    const head = await git(["rev-parse", "--short", "HEAD"]);
-    if (!head) return "unknown";
-    const dirty = await git(["status", "--porcelain", "--", "mod.ts", "src"]);
-    return dirty ? `${head} (mod.ts/src modified)` : head;
-  } catch {
-    return "unknown";
-  }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
-}
-
 async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const started = performance.now();
@@ -155,7 +125,7 @@ async function main(): Promise<void> {
         ? `bun ${rts.bun.version} (Bun.connect)`
         : `deno ${rts.deno.version} (node:net)`,
       orchestrator: `deno ${Deno.version.deno}`,
-      library: await libraryRevision(),
+      library: await libraryRevision(ROOT),
     };
     log(
       `bench:sse: ${mode} mode; deno ${versions.deno}, bun ${versions.bun}; ` +

@@ -1,0 +1,36 @@
+// What a results file records about the run: the machine, the library revision; and how it is
+// written. Shared by bench/run.ts and bench/sse.ts.
+
+import { cpus } from "node:os";
+
+/** The CPU model, for the results header. */
+export function cpuModel(): string {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
+  } catch {
+    return cpus()[0]?.model ?? "unknown CPU";
+  }
+}
+
+/** The library revision measured: HEAD, plus whether mod.ts or src/ differ from it. */
+export async function libraryRevision(root: string): Promise<string> {
+  const git = async (args: string[]): Promise<string> => {
+    const out = await new Deno.Command("git", { args, cwd: root, stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  };
+  try {
+    const head = await git(["rev-parse", "--short", "HEAD"]);
+    if (!head) return "unknown";
+    const dirty = await git(["status", "--porcelain", "--", "mod.ts", "src"]);
+    return dirty ? `${head} (mod.ts/src modified)` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Writes a results file so that a reader never sees it half written. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
