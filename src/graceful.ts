@@ -298,6 +298,11 @@ function _withConnectionClose(response: Response): Response {
   }
 }
 
+/** Whether a response is a Server-Sent Events stream. */
+function _isEventStream(response: Response): boolean {
+  return response.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
+}
+
 /** The answer given to a handler still running at the deadline. */
 function _unavailable(): Response {
   return new Response("Service Unavailable: the server is shutting down\n", {
@@ -312,9 +317,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   readonly finished: Promise<ShutdownReport>;
   #settings: _Settings;
   #life: _Lifecycle;
-  #controller: AbortController;
   #deadline = new AbortController();
-  #state: ShutdownState = "serving";
   #tracker = new InFlight();
   #servers: RuntimeServer[] = [];
   #closing: Promise<void>[] = [];
@@ -330,7 +333,6 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.#settings = settings;
     this.#life = settings.lifecycle;
     this.#life.bound = true;
-    this.#controller = settings.lifecycle.controller;
     const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
     this.finished = promise;
     this.#resolveFinished = resolve;
@@ -338,11 +340,11 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#life.signal;
   }
 
   get state(): ShutdownState {
-    return this.#state;
+    return this.#life.state;
   }
 
   get lifecycle(): Lifecycle {
@@ -370,7 +372,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   _attachAdapted(server: RuntimeServer): void {
     this.#servers.push(server);
     // Attached after the listener-close step: close it now, and wait for it in the drain.
-    if (this.#state !== "serving" && this.#closing.length > 0) {
+    if (this.#life.state !== "serving" && this.#closing.length > 0) {
       this.#closing.push(server.close());
     }
   }
@@ -466,11 +468,16 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // server has no such property (Bun counts bodies itself in pendingRequests).
     const completed = (arg as { completed?: unknown } | undefined)?.completed;
     const deno = completed instanceof Promise;
-    if (response instanceof Response) {
-      if (this.#state !== "serving" && response.status !== 101) {
-        response = this.#forDrain(response, deno);
-      } else if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
-        response = this.#trackSse(response);
+    if (response instanceof Response && response.status !== 101) {
+      const draining = this.#life.state !== "serving";
+      if (draining) response = _withConnectionClose(response);
+      if (_isEventStream(response)) {
+        response = this.#track(response, true);
+      } else if (draining && deno && !response.headers.has("content-length")) {
+        // During the drain a streamed body must be cuttable at the deadline (Deno has no force).
+        // Bun 1.4: reading .body of a string response drops its implied content-type, so bodies
+        // are only touched here, on Deno; fixed-length bodies keep their framing.
+        response = this.#track(response, false);
       }
     }
     if (deno) completed.then(this.#end, this.#end);
@@ -478,19 +485,24 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     return response;
   }
 
-  /** Wraps an SSE body so that the shutdown can end it cleanly with a last frame. */
-  #trackSse(response: Response): Response {
+  /**
+   * Wraps a response body so that it can be cut at the deadline and, for Server-Sent Events
+   * (`sse`), ended cleanly with the final frame once the stream grace is over.
+   */
+  #track(response: Response, sse: boolean): Response {
     const body = response.body;
     if (body === null) return response;
     const tracker = this.#tracker;
     const streams = this.#sse;
     const tracked: TrackedBody = new TrackedBody(body, () => {
       tracker.deleteBody(tracked);
-      streams.delete(tracked);
+      if (sse) streams.delete(tracked);
     });
     tracker.addBody(tracked);
-    streams.add(tracked);
-    if (this.#endingStreams) this.#endStream(tracked);
+    if (sse) {
+      streams.add(tracked);
+      if (this.#endingStreams) this.#endStream(tracked);
+    }
     return new Response(tracked.stream, {
       status: response.status,
       statusText: response.statusText,
@@ -499,28 +511,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   #endStream(stream: TrackedBody): void {
-    stream.end(this.#settings.sseFinalFrame, this.#controller.signal.reason);
-  }
-
-  /** During the drain: ask the client to close, and make streamed bodies cuttable (Deno). */
-  #forDrain(response: Response, canCutBody: boolean): Response {
-    response = _withConnectionClose(response);
-    if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
-      return this.#trackSse(response);
-    }
-    // Bun 1.4: reading .body of a string response drops its implied content-type, so only touch
-    // the body where it must become cuttable (Deno).
-    if (!canCutBody || response.headers.has("content-length")) return response;
-    const body = response.body;
-    if (body === null) return response;
-    const tracker = this.#tracker;
-    const tracked: TrackedBody = new TrackedBody(body, () => tracker.deleteBody(tracked));
-    tracker.addBody(tracked);
-    return new Response(tracked.stream, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    stream.end(this.#settings.sseFinalFrame, this.#life.signal.reason);
   }
 
   async #sequence(reason: string, signal: SignalName | null): Promise<ShutdownReport> {
@@ -529,7 +520,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const start = clock.now();
     const startedBefore = tracker.started;
     const inFlightAtStart = this.inFlight;
-    this.#state = this.#life.state = "draining";
+    this.#life.state = "draining";
     const deadline = this.#deadline;
     const deadlineTimer = clock.setTimeout(() => deadline.abort(), timeout);
     let progressTimer: TimerId | undefined;
@@ -544,7 +535,9 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     logger.info(
       `shutdown started (${reason}): ${inFlightAtStart} in flight, deadline in ${timeout} ms`,
     );
-    this.#controller.abort(new ShutdownError(`server is shutting down (${reason})`, { signal }));
+    this.#life.controller.abort(
+      new ShutdownError(`server is shutting down (${reason})`, { signal }),
+    );
     progress();
     const endStreams = (): void => {
       this.#endingStreams = true;
@@ -590,7 +583,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     clock.clearTimeout(deadlineTimer);
     clock.clearTimeout(graceTimer);
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
-    this.#state = this.#life.state = "closed";
+    this.#life.state = "closed";
     const cut = cutDetail.handlers + cutDetail.bodies;
     if (!timedOut) logger.info(`drained in ${elapsed()} ms`);
 
