@@ -11,7 +11,7 @@
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAST_BYTE_GOAL_MS, markdown, type ReportHeader, RPS_GOAL } from "./lib/report.ts";
-import { cpuModel, libraryRevision, writeAtomically } from "./lib/meta.ts";
+import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
 import { clockTicksPerSecond, Processes } from "./lib/processes.ts";
 import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import { type ShutdownResult, shutdownScenarios } from "./lib/shutdown.ts";
@@ -58,14 +58,6 @@ function log(line: string): void {
   console.error(line);
 }
 
-async function requireTool(name: string, args: string[]): Promise<void> {
-  try {
-    await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
-  } catch {
-    throw new Error(`bench: \`${name}\` is missing (apt-get install -y ${name})`);
-  }
-}
-
 async function honoVersion(): Promise<string> {
   try {
     const text = await Deno.readTextFile(join(ROOT, "node_modules", "hono", "package.json"));
@@ -83,8 +75,8 @@ async function main(): Promise<void> {
   const shutdownRuns = options.quick ? 5 : 20;
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error(`bench: needs 2 CPUs to pin server and wrk apart, found ${nproc}`);
-  await requireTool("wrk", ["-v"]);
-  await requireTool("taskset", ["-V"]);
+  await requireTool("bench", "wrk", ["-v"]);
+  await requireTool("bench", "taskset", ["-V"], "util-linux");
 
   const processes = new Processes();
   // Bounded no matter what: a wedged child cannot hold the run forever.

@@ -14,7 +14,7 @@
 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuModel, libraryRevision, writeAtomically } from "./lib/meta.ts";
+import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
 import { Processes } from "./lib/processes.ts";
 import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import {
@@ -67,14 +67,6 @@ function log(line: string): void {
   console.error(line);
 }
 
-async function requireTool(name: string, args: string[]): Promise<void> {
-  try {
-    await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
-  } catch {
-    throw new Error(`bench:sse: \`${name}\` is missing (apt-get install -y util-linux)`);
-  }
-}
-
 /** The hard open-files limit children can raise themselves to. */
 async function hardFileLimit(): Promise<number> {
   const out = await new Deno.Command("sh", { args: ["-c", "ulimit -Hn"] }).output();
@@ -90,7 +82,7 @@ async function main(): Promise<void> {
   const reps = options.quick ? 2 : 3;
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error(`bench:sse: needs 2 CPUs to pin server and clients apart`);
-  await requireTool("taskset", ["-V"]);
+  await requireTool("bench:sse", "taskset", ["-V"], "util-linux");
   const fileLimit = await hardFileLimit();
   const most = Math.max(...streamCounts);
   if (fileLimit < most + 256) {

@@ -34,3 +34,17 @@ export async function writeAtomically(path: string, text: string): Promise<void>
   await Deno.writeTextFile(`${path}.tmp`, text);
   await Deno.rename(`${path}.tmp`, path);
 }
+
+/** Fails with an install hint when a command-line tool the benchmark needs is missing. */
+export async function requireTool(
+  where: string,
+  name: string,
+  args: string[],
+  aptPackage: string = name,
+): Promise<void> {
+  try {
+    await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
+  } catch {
+    throw new Error(`${where}: \`${name}\` is missing (apt-get install -y ${aptPackage})`);
+  }
+}
