@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import type { UpgradeWebSocket } from "hono/ws";
 import { lifecycle, serve, type Server } from "../mod.ts";
 import { type GracefulVariables, shutdownSignal } from "../src/hono.ts"; // "@graceful/serve/hono"
 
@@ -30,6 +31,11 @@ function envNumber(name: string, fallback: number): number {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+// Hono's WebSocket helper for the runtime we run on; on Bun its `websocket` handlers go to serve().
+const bunWebSocket = "Bun" in globalThis ? await import("hono/bun") : undefined;
+const upgradeWebSocket = (bunWebSocket ?? await import("hono/deno"))
+  .upgradeWebSocket as UpgradeWebSocket;
 
 // The shutdown signal exists before the server: routes (often in other modules) use it.
 const life = lifecycle();
@@ -112,6 +118,29 @@ app.post("/echo", async (c) => {
   });
 });
 
+// Echoes WebSocket messages. At shutdown the client first gets a goodbye message (the handler
+// sees the signal), then, after `streamGrace`, the library closes the socket with 1001.
+app.get(
+  "/ws",
+  upgradeWebSocket(() => {
+    let stopListening = (): void => {};
+    return {
+      onOpen(_event, ws) {
+        const goodbye = (): void => ws.send("server is shutting down");
+        life.signal.addEventListener("abort", goodbye, { once: true });
+        stopListening = () => life.signal.removeEventListener("abort", goodbye);
+      },
+      onMessage(event, ws) {
+        ws.send(typeof event.data === "string" ? `echo: ${event.data}` : "echo: (binary)");
+      },
+      onClose(event) {
+        stopListening();
+        console.error(`[demo] /ws closed with ${event.code}`);
+      },
+    };
+  }),
+);
+
 // Starts a graceful shutdown from inside a handler; this response is still delivered.
 // A real app must guard such a route (an admin port on 127.0.0.1, or an authenticated token).
 app.post("/shutdown", (c) => {
@@ -137,6 +166,7 @@ const server: Server = serve(app, {
     ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } }
     : {}),
   lifecycle: life,
+  ...(bunWebSocket ? { websocket: bunWebSocket.websocket } : {}),
   onListen: ({ url }) => console.log(`listening on ${url.origin}`),
 });
 server.onShutdown(() => console.error("[demo] cleanup hook: closing resources"), {

@@ -12,10 +12,12 @@ import {
   type HookReport,
   type ShutdownHook,
 } from "./hooks.ts";
-import { InFlight } from "./in_flight.ts";
+import { type _Socket, InFlight } from "./in_flight.ts";
 import { _logger, type Logger } from "./logger.ts";
 import { _duration, _knownKeys, _optionsObject, _show } from "./options.ts";
-import { _adaptServer } from "./runtime/detect.ts";
+import { _bunWebSocketHandlers, type BunWebSocketLike } from "./runtime/bun.ts";
+import { _takeDenoSocket } from "./runtime/deno.ts";
+import { _adaptServer, _trackUpgrades } from "./runtime/detect.ts";
 import type { RuntimeServer } from "./runtime/types.ts";
 import { _isSignalName, type SignalName } from "./signals.ts";
 import { _Lifecycle, type Lifecycle } from "./lifecycle.ts";
@@ -103,6 +105,8 @@ export interface CutDetail {
   handlers: number;
   /** Responses whose body was still being written: they were errored. */
   bodies: number;
+  /** WebSockets still open (or still in their closing handshake): they were dropped. */
+  webSockets: number;
 }
 
 /** What a shutdown did; `shutdown()` and `finished` resolve with it. */
@@ -113,9 +117,14 @@ export interface ShutdownReport {
   signal: SignalName | null;
   /** From the start of the shutdown to the end of the last hook, in milliseconds. */
   durationMs: number;
-  /** Requests in flight when the shutdown began. */
+  /** Requests in flight when the shutdown began, WebSockets included. */
   inFlightAtStart: number;
-  /** Requests that finished during the drain (in flight at the start or accepted since). */
+  /** WebSockets open when the shutdown began. */
+  webSocketsAtStart: number;
+  /**
+   * Requests and WebSockets that finished during the drain (in flight at the start or accepted
+   * since).
+   */
   completed: number;
   /** Requests cut at the deadline. */
   cut: number;
@@ -144,8 +153,13 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
    * see {@linkcode Lifecycle.requestSignal}.
    */
   requestSignal(request: Request): AbortSignal;
-  /** Requests in flight now (running handlers and responses still being delivered). */
+  /**
+   * Requests in flight now: running handlers, responses still being delivered, and open
+   * WebSockets.
+   */
   readonly inFlight: number;
+  /** WebSockets open now (included in {@linkcode inFlight}). */
+  readonly webSockets: number;
   /** Resolves with the report once the shutdown has finished. */
   readonly finished: Promise<ShutdownReport>;
   /**
@@ -154,6 +168,16 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
    * @throws {TypeError} when `server` is not a Deno or Bun server.
    */
   attach(server: object): void;
+  /**
+   * Wraps Bun's `websocket` handlers (yours, or `websocket` from `hono/bun`) so that every socket
+   * is tracked: give the result to `Bun.serve({ websocket })`. `serve()` does this for you with its
+   * `websocket` option. On Deno, sockets made by `Deno.upgradeWebSocket` (and Hono's
+   * `upgradeWebSocket`) are tracked without this.
+   * @returns The same handlers with `open` and `close` wrapped.
+   * @throws {TypeError} when `handlers` is not an object with a `message` function, or `open` /
+   * `close` is not a function.
+   */
+  websocket<T extends object>(handlers: T): T;
   /**
    * Registers a cleanup hook, run after the drain (last registered first).
    * @returns A function that unregisters the hook.
@@ -172,6 +196,9 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
  * the runtime to settle after being forced.
  */
 const _FORCE_GRACE_MS = 100;
+/** The close code and reason sent to WebSockets still open when the stream grace is over. */
+const _GOING_AWAY_CODE = 1001;
+const _GOING_AWAY_REASON = "server shutting down";
 /** Milliseconds between progress lines while draining. */
 const _PROGRESS_MS = 1000;
 const _GRACEFUL_KEYS = [
@@ -337,6 +364,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.finished = promise;
     this.#resolveFinished = resolve;
     this.fetch = ((request: Request, arg: never) => this.#handle(handler, request, arg)) as H;
+    _trackUpgrades();
   }
 
   get signal(): AbortSignal {
@@ -361,7 +389,35 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       const pending = server.pending();
       if (pending !== undefined && pending > count) count = pending;
     }
-    return count;
+    return count + this.#tracker.sockets;
+  }
+
+  get webSockets(): number {
+    return this.#tracker.sockets;
+  }
+
+  websocket<T extends object>(handlers: T): T {
+    const h = handlers as Record<string, unknown>;
+    if (typeof handlers !== "object" || handlers === null || typeof h.message !== "function") {
+      throw new TypeError(
+        `websocket(): expected Bun's websocket handlers (an object with a message function), received ${
+          _show(handlers)
+        }`,
+      );
+    }
+    for (const name of ["open", "close"]) {
+      if (h[name] !== undefined && typeof h[name] !== "function") {
+        throw new TypeError(
+          `websocket(): "${name}" must be a function, received ${_show(h[name])}`,
+        );
+      }
+    }
+    const tracker = this.#tracker;
+    return _bunWebSocketHandlers(
+      handlers,
+      (ws: BunWebSocketLike) => this.#addSocket(ws),
+      (ws: BunWebSocketLike) => tracker.deleteSocket(ws),
+    );
   }
 
   attach(server: object): void {
@@ -439,7 +495,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       tracker.end();
       throw error;
     }
-    if (result instanceof Response) return this.#respond(result, arg);
+    if (result instanceof Response) return this.#respond(result, arg, request);
     if (!(result instanceof Promise)) {
       // Bun after server.upgrade(): nothing to deliver.
       tracker.end();
@@ -447,7 +503,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     }
     return new Promise<Response>((resolve, reject) => {
       const answer = (response: Response): void => {
-        resolve(this.#respond(response, arg) as Response);
+        resolve(this.#respond(response, arg, request) as Response);
       };
       tracker.addHandler(answer, request);
       result.then(
@@ -463,7 +519,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     });
   }
 
-  #respond(response: Response, arg: unknown): Response | undefined {
+  #respond(response: Response, arg: unknown, request: Request): Response | undefined {
     // Deno's info.completed settles once the body was written or the client went away; Bun's
     // server has no such property (Bun counts bodies itself in pendingRequests).
     const completed = (arg as { completed?: unknown } | undefined)?.completed;
@@ -479,6 +535,9 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
         // are only touched here, on Deno; fixed-length bodies keep their framing.
         response = this.#track(response, false);
       }
+    } else if (deno && response instanceof Response) {
+      const socket = _takeDenoSocket(request);
+      if (socket !== undefined) this.#trackDenoSocket(socket);
     }
     if (deno) completed.then(this.#end, this.#end);
     else this.#tracker.end();
@@ -510,6 +569,30 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     });
   }
 
+  #trackDenoSocket(socket: WebSocket): void {
+    const tracker = this.#tracker;
+    const handle: _Socket = {
+      close(code, reason) {
+        // Deno 2.9: close() on a socket whose 101 response was not sent yet throws.
+        if (socket.readyState === WebSocket.CONNECTING) {
+          socket.addEventListener("open", () => socket.close(code, reason), { once: true });
+        } else if (socket.readyState === WebSocket.OPEN) {
+          socket.close(code, reason);
+        }
+      },
+      // Deno 2.9 cannot drop one socket; closing the listener (shutdown()) drops them all.
+      terminate() {},
+    };
+    socket.addEventListener("close", () => tracker.deleteSocket(handle), { once: true });
+    this.#addSocket(handle);
+  }
+
+  #addSocket(socket: _Socket): void {
+    this.#tracker.addSocket(socket);
+    // Opened after the stream grace: tell it to go away at once.
+    if (this.#endingStreams) socket.close(_GOING_AWAY_CODE, _GOING_AWAY_REASON);
+  }
+
   #endStream(stream: TrackedBody): void {
     stream.end(this.#settings.sseFinalFrame, this.#life.signal.reason);
   }
@@ -520,6 +603,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const start = clock.now();
     const startedBefore = tracker.started;
     const inFlightAtStart = this.inFlight;
+    const webSocketsAtStart = tracker.sockets;
     this.#life.state = "draining";
     const deadline = this.#deadline;
     const deadlineTimer = clock.setTimeout(() => deadline.abort(), timeout);
@@ -544,6 +628,10 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       const open = [...this.#sse];
       if (open.length > 0) logger.info(`ending ${open.length} SSE stream(s) with a final frame`);
       for (const stream of open) this.#endStream(stream);
+      if (tracker.sockets > 0) {
+        logger.info(`closing ${tracker.sockets} WebSocket(s) with ${_GOING_AWAY_CODE}`);
+        tracker.closeSockets(_GOING_AWAY_CODE, _GOING_AWAY_REASON);
+      }
     };
     const graceTimer = clock.setTimeout(endStreams, this.#settings.streamGrace);
 
@@ -554,6 +642,11 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     if (this.#servers.some((s) => s.waitsForUploads)) {
       await _race(tracker.handlersSettled(_hasBody), deadline.signal);
     }
+    if (tracker.sockets > 0 && this.#servers.some((s) => s.closesWebSockets)) {
+      // The listener stays open meanwhile: new requests are still answered (Connection: close).
+      logger.info(`waiting for ${tracker.sockets} WebSocket(s) to close before the listener`);
+      await _race(tracker.socketsClosed(), deadline.signal);
+    }
     for (const server of this.#servers) this.#closing.push(server.close());
     // Observe rejections now; the drain below waits on the same promises.
     for (const closing of this.#closing) closing.catch(() => {});
@@ -563,14 +656,19 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
 
     const drained = this.#drained();
     let timedOut = !(await _race(drained, deadline.signal));
-    let cutDetail: CutDetail = { handlers: 0, bodies: 0 };
+    let cutDetail: CutDetail = { handlers: 0, bodies: 0, webSockets: 0 };
     if (timedOut) {
       const cut = this.inFlight;
-      cutDetail = { handlers: tracker.handlers, bodies: Math.max(0, cut - tracker.handlers) };
+      const { handlers, sockets } = tracker;
+      cutDetail = {
+        handlers,
+        bodies: Math.max(0, cut - handlers - sockets),
+        webSockets: sockets,
+      };
       if (cut === 0 && this.#servers.length === 0) timedOut = false;
       logger.warn(
-        `deadline reached after ${elapsed()} ms: cutting ${cutDetail.handlers} handler(s) ` +
-          `and ${cutDetail.bodies} response body(ies)`,
+        `deadline reached after ${elapsed()} ms: cutting ${cutDetail.handlers} handler(s), ` +
+          `${cutDetail.bodies} response body(ies) and ${cutDetail.webSockets} WebSocket(s)`,
       );
       const error = new ShutdownError(`shutdown deadline of ${timeout} ms reached`, { signal });
       tracker.cutAll(_unavailable, error);
@@ -584,7 +682,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     clock.clearTimeout(graceTimer);
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
     this.#life.state = "closed";
-    const cut = cutDetail.handlers + cutDetail.bodies;
+    const cut = cutDetail.handlers + cutDetail.bodies + cutDetail.webSockets;
     if (!timedOut) logger.info(`drained in ${elapsed()} ms`);
 
     this.#hooksRan = true;
@@ -595,6 +693,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       signal,
       durationMs: elapsed(),
       inFlightAtStart,
+      webSocketsAtStart,
       completed: Math.max(0, inFlightAtStart + tracker.started - startedBefore - cut),
       cut,
       cutDetail,
@@ -638,6 +737,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const total = this.inFlight;
     const parts = [`${tracker.handlers} running`];
     if (tracker.bodies > 0) parts.push(`${tracker.bodies} tracked stream(s)`);
+    if (tracker.sockets > 0) parts.push(`${tracker.sockets} WebSocket(s)`);
     return `${total} request(s) (${parts.join(", ")})`;
   }
 }

@@ -11,6 +11,14 @@ export interface _Cuttable {
   cut(reason: unknown): void;
 }
 
+/** An open WebSocket as the tracker sees it, whatever the runtime. */
+export interface _Socket {
+  /** Starts the closing handshake with `code` and `reason`. */
+  close(code: number, reason: string): void;
+  /** Drops the connection without a handshake, where the runtime can. */
+  terminate(): void;
+}
+
 /** Counts in-flight requests and lets the owner wait for them or cut them. */
 export class InFlight {
   #requests = 0;
@@ -20,13 +28,20 @@ export class InFlight {
   #watched = new Set<_Answer>();
   #watchedIdle: PromiseWithResolvers<void> | undefined;
   #bodies = new Set<_Cuttable>();
+  #sockets = new Set<_Socket>();
+  #socketsIdle: PromiseWithResolvers<void> | undefined;
 
   /** Requests started and not yet ended. */
   get requests(): number {
     return this.#requests;
   }
 
-  /** Requests started since the tracker was created. */
+  /** Open WebSockets. */
+  get sockets(): number {
+    return this.#sockets.size;
+  }
+
+  /** Requests started, and WebSockets opened, since the tracker was created. */
   get started(): number {
     return this.#started;
   }
@@ -49,17 +64,45 @@ export class InFlight {
 
   /** A request ended (response delivered, client gone, or handler threw). */
   end(): void {
-    if (--this.#requests === 0 && this.#idle !== undefined) {
-      this.#idle.resolve();
-      this.#idle = undefined;
-    }
+    if (--this.#requests === 0 && this.#sockets.size === 0) this.#resolveIdle();
   }
 
-  /** Resolves as soon as no request is in flight. */
+  /** Resolves as soon as no request is in flight and no WebSocket is open. */
   idle(): Promise<void> {
-    if (this.#requests === 0) return Promise.resolve();
+    if (this.#requests === 0 && this.#sockets.size === 0) return Promise.resolve();
     this.#idle ??= Promise.withResolvers<void>();
     return this.#idle.promise;
+  }
+
+  /** A WebSocket opened; it counts as in flight until {@linkcode deleteSocket}. */
+  addSocket(socket: _Socket): void {
+    this.#sockets.add(socket);
+    this.#started++;
+  }
+
+  /** A WebSocket closed (handshake done, or dropped). */
+  deleteSocket(socket: _Socket): void {
+    if (!this.#sockets.delete(socket) || this.#sockets.size > 0) return;
+    this.#socketsIdle?.resolve();
+    this.#socketsIdle = undefined;
+    if (this.#requests === 0) this.#resolveIdle();
+  }
+
+  /** Resolves as soon as no WebSocket is open. */
+  socketsClosed(): Promise<void> {
+    if (this.#sockets.size === 0) return Promise.resolve();
+    this.#socketsIdle ??= Promise.withResolvers<void>();
+    return this.#socketsIdle.promise;
+  }
+
+  /** Starts the closing handshake of every open WebSocket. */
+  closeSockets(code: number, reason: string): void {
+    for (const socket of [...this.#sockets]) socket.close(code, reason);
+  }
+
+  #resolveIdle(): void {
+    this.#idle?.resolve();
+    this.#idle = undefined;
   }
 
   /** Registers a running handler that can be answered at the deadline. */
@@ -97,11 +140,18 @@ export class InFlight {
     this.#bodies.delete(body);
   }
 
-  /** Answers every running handler with `respond()` and errors every tracked body. */
+  /**
+   * Answers every running handler with `respond()`, errors every tracked body and drops every
+   * WebSocket.
+   */
   cutAll(respond: () => Response, reason: unknown): void {
     // Snapshot the bodies first: the answers below are new responses that must not be cut.
     const bodies = [...this.#bodies];
     this.#bodies.clear();
+    const sockets = [...this.#sockets];
+    this.#sockets.clear();
+    this.#socketsIdle?.resolve();
+    this.#socketsIdle = undefined;
     const handlers = [...this.#handlers.keys()];
     this.#handlers.clear();
     this.#watched.clear();
@@ -109,5 +159,7 @@ export class InFlight {
     this.#watchedIdle = undefined;
     for (const answer of handlers) answer(respond());
     for (const body of bodies) body.cut(reason);
+    for (const socket of sockets) socket.terminate();
+    if (this.#requests === 0) this.#resolveIdle();
   }
 }

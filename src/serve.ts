@@ -37,6 +37,14 @@ export interface ServeOptions extends GracefulOptions {
    */
   reusePort?: boolean;
   /**
+   * Bun only: your `websocket` handlers for `Bun.serve` (or `websocket` from `hono/bun`). They are
+   * wrapped so that every socket is tracked; your code does not change. On Deno, sockets made by
+   * `Deno.upgradeWebSocket` (and Hono's `upgradeWebSocket` from `hono/deno`) are tracked without
+   * this option.
+   * @default undefined
+   */
+  websocket?: object;
+  /**
    * Signals that start the shutdown; a second one during the drain exits at once with 128 + n.
    * An empty array installs no signal handler.
    * @default ["SIGTERM", "SIGINT"]
@@ -71,6 +79,7 @@ const _SERVE_KEYS = [
   "hostname",
   "tls",
   "reusePort",
+  "websocket",
   "signals",
   "exit",
   "onListen",
@@ -178,9 +187,18 @@ export function _serveOn<H extends FetchHandler>(
   const onListen = opts.onListen as ServeOptions["onListen"];
 
   const rt = runtime ?? _detectRuntime(where);
+  if (opts.websocket !== undefined && rt.name !== "bun") {
+    throw new TypeError(
+      `serve(): "websocket" handlers are for Bun.serve; on ${rt.name}, sockets made by ` +
+        `Deno.upgradeWebSocket (or Hono's upgradeWebSocket) are tracked without them`,
+    );
+  }
   const server = new _Served<H>(fetch, settings);
+  const websocket = opts.websocket === undefined
+    ? undefined
+    : server.websocket(opts.websocket as object);
   const listening = rt.listen(
-    { port, hostname, tls, reusePort },
+    { port, hostname, tls, reusePort, websocket },
     server.fetch as unknown as _Fetch,
   );
   server._attachAdapted(listening.server);

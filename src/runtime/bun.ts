@@ -11,6 +11,51 @@ export interface BunServerLike {
   readonly pendingWebSockets: number;
 }
 
+/** The part of Bun's `ServerWebSocket` the library uses. */
+export interface BunWebSocketLike {
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
+
+/** The part of Bun's `websocket` handlers the library wraps. */
+interface _BunHandlers {
+  open?: (this: unknown, ws: BunWebSocketLike) => unknown;
+  close?: (this: unknown, ws: BunWebSocketLike, code: number, reason: string) => unknown;
+}
+
+/**
+ * Wraps Bun's `websocket` handlers: `opened` runs before the user's `open`, and `closed` once the
+ * user's `close` has returned (or its promise settled). Everything else is passed as it is.
+ */
+export function _bunWebSocketHandlers<T extends object>(
+  handlers: T,
+  opened: (ws: BunWebSocketLike) => void,
+  closed: (ws: BunWebSocketLike) => void,
+): T {
+  const { open, close } = handlers as _BunHandlers;
+  const wrapped: _BunHandlers = {
+    open(ws) {
+      opened(ws);
+      return open?.call(this, ws);
+    },
+    close(ws, code, reason) {
+      let result: unknown;
+      try {
+        result = close?.call(this, ws, code, reason);
+      } catch (error) {
+        closed(ws);
+        throw error;
+      }
+      if (result instanceof Promise) {
+        return result.finally(() => closed(ws));
+      }
+      closed(ws);
+      return result;
+    },
+  };
+  return { ...handlers, ...wrapped };
+}
+
 /** The part of the `Bun` global the library uses. */
 export interface BunLike {
   serve(options: {
@@ -18,6 +63,7 @@ export interface BunLike {
     hostname: string;
     tls?: { cert: string; key: string };
     reusePort?: boolean;
+    websocket?: object;
     fetch: (request: Request, server: BunServerLike) => Response | Promise<Response>;
   }): BunServerLike & { readonly port?: number; readonly hostname?: string };
 }
@@ -41,6 +87,8 @@ export function _bunServer(server: BunServerLike): RuntimeServer {
   return {
     runtime: "bun",
     waitsForUploads: false,
+    // Bun 1.4: stop() waits for open WebSockets instead of dropping them.
+    closesWebSockets: false,
     // Bun 1.4: stop() returns a promise that settles once every request and websocket is done.
     close: () => Promise.resolve(server.stop(false)),
     force: () => {
@@ -63,6 +111,7 @@ export function _bunRuntime(): Runtime {
         hostname: options.hostname,
         ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
         ...(options.reusePort ? { reusePort: true } : {}),
+        ...(options.websocket ? { websocket: options.websocket } : {}),
         fetch: fetch as (request: Request) => Response,
       });
       return {

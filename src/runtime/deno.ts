@@ -23,6 +23,7 @@ export interface DenoLike {
       handler: (request: Request, info: DenoServeHandlerInfoLike) => Response | Promise<Response>;
     },
   ): DenoServerLike & { readonly addr: { hostname: string; port: number } | object };
+  upgradeWebSocket(request: Request, options?: object): { response: Response; socket: WebSocket };
   addSignalListener(signal: SignalName, handler: () => void): void;
   removeSignalListener(signal: SignalName, handler: () => void): void;
   exit(code?: number): never;
@@ -40,11 +41,43 @@ export function _isDenoServer(value: unknown): value is DenoServerLike {
     (value as DenoServerLike).finished instanceof Promise;
 }
 
+// Sockets made by Deno.upgradeWebSocket, by the request they upgrade, until the server whose
+// handler returned the 101 response takes its own (requests are never shared between servers).
+const _upgraded = new WeakMap<Request, WebSocket>();
+const _TRACKING = Symbol("graceful.upgradeWebSocket");
+
+/**
+ * Makes `Deno.upgradeWebSocket` remember each socket by its request, so that sockets made by
+ * user code and by Hono's `upgradeWebSocket` are tracked without any change to them. Idempotent;
+ * a no-op outside Deno. Deno 2.9: `upgradeWebSocket` is an accessor with a setter (replaceable).
+ */
+export function _trackDenoUpgrades(): void {
+  const deno = (globalThis as unknown as { Deno?: DenoLike }).Deno;
+  const original = deno?.upgradeWebSocket;
+  if (typeof original !== "function" || _TRACKING in original) return;
+  const upgradeWebSocket = (request: Request, options?: object) => {
+    const result = original.call(deno, request, options);
+    _upgraded.set(request, result.socket);
+    return result;
+  };
+  Object.defineProperty(upgradeWebSocket, _TRACKING, { value: true });
+  deno!.upgradeWebSocket = upgradeWebSocket;
+}
+
+/** The socket `Deno.upgradeWebSocket` made for `request`, once. */
+export function _takeDenoSocket(request: Request): WebSocket | undefined {
+  const socket = _upgraded.get(request);
+  if (socket !== undefined) _upgraded.delete(request);
+  return socket;
+}
+
 /** Wraps a `Deno.HttpServer` for the shutdown sequence. */
 export function _denoServer(server: DenoServerLike): RuntimeServer {
   return {
     runtime: "deno",
     waitsForUploads: true,
+    // Deno 2.9: shutdown() drops every open WebSocket at once (1001, no handshake).
+    closesWebSockets: true,
     close: () => server.shutdown(),
     // Deno 2.9: aborting ServeOptions.signal after shutdown() throws an uncaught BadResource and
     // kills the process, so there is no runtime-level force; the library errors bodies itself.

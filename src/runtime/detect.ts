@@ -1,7 +1,7 @@
 // Runtime detection, in one place, by feature, when called (never at import time).
 
 import { _bunRuntime, _bunServer, _isBunServer } from "./bun.ts";
-import { _denoRuntime, _denoServer, _isDenoServer } from "./deno.ts";
+import { _denoRuntime, _denoServer, _isDenoServer, _trackDenoUpgrades } from "./deno.ts";
 import type { Runtime, RuntimeServer } from "./types.ts";
 
 /** The runtime this code runs on. */
@@ -27,4 +27,9 @@ export function _adaptServer(where: string, server: unknown): RuntimeServer {
         : typeof server
     }`,
   );
+}
+
+/** Starts tracking WebSocket upgrades where the runtime needs it (Deno); idempotent. */
+export function _trackUpgrades(): void {
+  if ("Deno" in globalThis) _trackDenoUpgrades();
 }

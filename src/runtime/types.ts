@@ -14,6 +14,11 @@ export interface RuntimeServer {
    * body after `shutdown()` throws BadResource).
    */
   readonly waitsForUploads: boolean;
+  /**
+   * Whether closing the listener also drops open WebSockets (Deno), so that they must be closed
+   * first for the handshake to happen.
+   */
+  readonly closesWebSockets: boolean;
   /** Closes the listener and resolves once the runtime has delivered every response. */
   close(): Promise<void>;
   /** Closes every connection now, where the runtime can (Bun: `stop(true)`). */
@@ -28,6 +33,8 @@ export interface _ListenOptions {
   hostname: string;
   tls: { cert: string; key: string } | undefined;
   reusePort: boolean;
+  /** Bun's `websocket` handlers, already wrapped for tracking. */
+  websocket: object | undefined;
 }
 
 /** A server started by an adapter. */

@@ -102,6 +102,12 @@ export interface StartDemoOptions {
    * @default []
    */
   flags?: readonly string[];
+  /**
+   * The script to run instead of the demo, relative to the repository root; it must print
+   * `listening on http://127.0.0.1:<port>` like the demo.
+   * @default "examples/demo.ts"
+   */
+  script?: string;
 }
 
 /**
@@ -115,6 +121,7 @@ export function startDemo(
 ): Promise<Demo> {
   const [command, ...args] = _COMMANDS[runtime];
   // The script comes last; flags go right before it.
+  if (options.script !== undefined) args[args.length - 1] = options.script;
   args.splice(args.length - 1, 0, ...(options.flags ?? []));
   const child = spawn(command!, args, {
     cwd: ROOT,

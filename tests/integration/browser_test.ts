@@ -1,6 +1,7 @@
 // A rolling restart seen by a real browser: two demo instances share one port (SO_REUSEPORT),
 // Chromium's EventSource streams from the first, the first gets SIGTERM and ends the stream, and
 // the browser reconnects after the `retry:` hint to the second instance without ever closing.
+// And Chromium's WebSocket: told goodbye by the handler, then closed with 1001 by the library.
 //
 // Needs /usr/bin/chromium (Debian's `chromium`). Without it the tests are skipped loudly, unless
 // CI is set: there a missing browser is a failure.
@@ -229,5 +230,47 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
         },
       );
     }
+
+    it(
+      "Chromium's WebSocket gets the goodbye and close 1001, and the demo exits 0",
+      BOUNDED,
+      async () => {
+        browser = await launchChromium();
+        const demo = await startDemo(runtime);
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${demo.port}/`);
+        // The page records every message and the close event; the test waits on it in the page.
+        await page.evaluate(() => {
+          const page = globalThis as unknown as { wsLog: string[]; wsClosed: Promise<string> };
+          page.wsLog = [];
+          const socket = new WebSocket(`ws://${location.host}/ws`);
+          page.wsClosed = new Promise((resolve) => {
+            socket.onclose = (e) => resolve(`${e.code} ${e.reason} clean=${e.wasClean}`);
+          });
+          socket.onmessage = (e) => page.wsLog.push(String(e.data));
+          socket.onopen = () => socket.send("from chromium");
+        });
+        await page.waitForFunction(
+          () => (globalThis as unknown as { wsLog: string[] }).wsLog.length >= 1,
+          undefined,
+          { timeout: 5_000 },
+        );
+        const signalledAt = demo.kill("SIGTERM");
+        const closed: string = await page.evaluate(() =>
+          (globalThis as unknown as { wsClosed: Promise<string> }).wsClosed
+        );
+        const log: string[] = await page.evaluate(() =>
+          (globalThis as unknown as { wsLog: string[] }).wsLog
+        );
+        const exit = await demo.waitForExit(5_000);
+
+        assert.deepEqual(log, ["echo: from chromium", "server is shutting down"]);
+        assert.equal(closed, "1001 server shutting down clean=true", demo.stderr());
+        assert.equal(exit.code, 0, demo.stderr());
+        const exitedAfter = exit.at - signalledAt;
+        assert.ok(exitedAfter < 3_000, `exited ${exitedAfter.toFixed(0)} ms after SIGTERM`);
+        assert.match(demo.stderr(), /\[demo\] \/ws closed with 1001/);
+      },
+    );
   });
 }

@@ -1,11 +1,20 @@
 // Compile-time check (tsc with bun-types): Bun's real API satisfies the structural types the
 // library uses, so a Bun API change breaks the build instead of a shutdown.
 
-import type { BunLike, BunServerLike } from "../../src/runtime/bun.ts";
+import type { ServerWebSocket } from "bun";
+import type { BunLike, BunServerLike, BunWebSocketLike } from "../../src/runtime/bun.ts";
 
-export function _checkBun(bun: typeof Bun, server: ReturnType<typeof Bun.serve>): void {
+export function _checkBun(
+  bun: typeof Bun,
+  server: ReturnType<typeof Bun.serve>,
+  ws: ServerWebSocket<unknown>,
+): void {
   const asServer: BunServerLike = server;
-  const serveFn: BunLike["serve"] = (options) => bun.serve(options);
+  // The handlers are the user's own object, passed through (typed by the user against bun-types).
+  const serveFn: BunLike["serve"] = (options) =>
+    bun.serve({ ...options, websocket: options.websocket as never });
+  const asSocket: BunWebSocketLike = ws;
   void asServer;
   void serveFn;
+  void asSocket;
 }

@@ -8,6 +8,8 @@ export function _checkDeno(server: Deno.HttpServer, info: Deno.ServeHandlerInfo)
   const asInfo: DenoServeHandlerInfoLike = info;
   const serveFn: DenoLike["serve"] = (options) => Deno.serve(options);
   const listen: DenoLike["addSignalListener"] = Deno.addSignalListener;
+  const upgrade: DenoLike["upgradeWebSocket"] = Deno.upgradeWebSocket;
+  void upgrade;
   void asServer;
   void asInfo;
   void serveFn;

@@ -195,7 +195,7 @@ describe("graceful()", () => {
     const r = await report;
     assert.equal(r.timedOut, true);
     assert.equal(r.cut, 1);
-    assert.deepEqual(r.cutDetail, { handlers: 1, bodies: 0 });
+    assert.deepEqual(r.cutDetail, { handlers: 1, bodies: 0, webSockets: 0 });
     assert.equal(r.completed, 0);
     assert.equal(r.exitCode, 1);
     assert.equal(g.inFlight, 0);
@@ -232,7 +232,7 @@ describe("graceful()", () => {
     info.complete();
     await clock.advance(300);
     const report = await g.finished;
-    assert.deepEqual(report.cutDetail, { handlers: 0, bodies: 1 });
+    assert.deepEqual(report.cutDetail, { handlers: 0, bodies: 1, webSockets: 0 });
   });
 
   it("keeps a fixed-length body as it is during the drain (no re-chunking)", async () => {

@@ -8,14 +8,15 @@ import { _serveOn } from "../../src/serve.ts";
 import type { Runtime, RuntimeServer } from "../../src/runtime/types.ts";
 import { flush } from "./_fake_clock.ts";
 
-function scriptedRuntime() {
+function scriptedRuntime(name: "deno" | "bun" = "bun") {
   const listeners = new Map<SignalName, () => void>();
   const exits: number[] = [];
   const closed = Promise.withResolvers<void>();
   const calls: string[] = [];
   const server: RuntimeServer = {
-    runtime: "bun",
+    runtime: name,
     waitsForUploads: false,
+    closesWebSockets: false,
     close: () => {
       calls.push("close");
       return closed.promise;
@@ -26,9 +27,13 @@ function scriptedRuntime() {
     },
     pending: () => 0,
   };
+  const listened: Parameters<Runtime["listen"]>[0][] = [];
   const runtime: Runtime = {
-    name: "bun",
-    listen: (options) => ({ server, hostname: options.hostname, port: 4321 }),
+    name,
+    listen: (options) => {
+      listened.push(options);
+      return { server, hostname: options.hostname, port: 4321 };
+    },
     onSignal: (name, listener) => {
       listeners.set(name, listener);
       return () => listeners.delete(name);
@@ -39,6 +44,7 @@ function scriptedRuntime() {
   };
   return {
     runtime,
+    listened,
     listeners,
     exits,
     calls,
@@ -50,6 +56,29 @@ function scriptedRuntime() {
 const ok = () => new Response("ok");
 
 describe("serve()", () => {
+  it("hands Bun its websocket handlers wrapped, keeping the user's options", () => {
+    const rt = scriptedRuntime("bun");
+    const message = (): void => {};
+    const server = _serveOn(rt.runtime, ok, {
+      logger: false,
+      websocket: { message, maxPayloadLength: 4096 },
+    });
+    const given = rt.listened[0]!.websocket as Record<string, unknown>;
+    assert.equal(given.message, message);
+    assert.equal(given.maxPayloadLength, 4096);
+    (given.open as (ws: object) => void)({ close() {}, terminate() {} });
+    assert.equal(server.webSockets, 1);
+  });
+
+  it("refuses websocket handlers on Deno, where upgrades are tracked without them", () => {
+    const rt = scriptedRuntime("deno");
+    assert.throws(
+      () => _serveOn(rt.runtime, ok, { logger: false, websocket: { message() {} } }),
+      /serve\(\): "websocket" handlers are for Bun.serve; on deno, sockets made by Deno.upgradeWebSocket/,
+    );
+    assert.equal(rt.listened.length, 0, "nothing listens after a bad option");
+  });
+
   it("reports the bound address and installs SIGTERM and SIGINT handlers", () => {
     const rt = scriptedRuntime();
     const server = _serveOn(rt.runtime, ok, { port: 0, hostname: "127.0.0.1", logger: false });
