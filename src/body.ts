@@ -6,14 +6,18 @@ import type { _Cuttable } from "./in_flight.ts";
 /** How a tracked body ended. */
 export type _BodyOutcome = "complete" | "cancelled" | "errored" | "ended" | "cut";
 
-/** Wraps a response body so that it can be ended cleanly or cut, and reports how it ended. */
+/**
+ * Wraps a response body so that it can be ended cleanly or cut, and reports how it ended. The
+ * instance is its own underlying source (no closures): on Deno 2.9 every open SSE stream carries
+ * one, and bench/README.md shows the wrapper's heap cost against the runtime's floor.
+ */
 export class TrackedBody implements _Cuttable {
   /** The stream to hand to the runtime in place of the original body. */
   readonly stream: ReadableStream<Uint8Array>;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #onEnd: (outcome: _BodyOutcome) => void;
-  #settled = false;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** Cleared once the body ended: `undefined` means settled. */
+  #onEnd: ((outcome: _BodyOutcome) => void) | undefined;
 
   /**
    * @param source The original body; it is locked from now on.
@@ -22,43 +26,45 @@ export class TrackedBody implements _Cuttable {
   constructor(source: ReadableStream<Uint8Array>, onEnd: (outcome: _BodyOutcome) => void) {
     this.#reader = source.getReader();
     this.#onEnd = onEnd;
-    this.stream = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: async (controller) => {
-        let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
-        try {
-          chunk = await this.#reader.read();
-        } catch (error) {
-          if (this.#settle("errored")) controller.error(error);
-          return;
-        }
-        if (this.#settled) return;
-        if (chunk.done) {
-          this.#settle("complete");
-          controller.close();
-        } else {
-          controller.enqueue(chunk.value);
-        }
-      },
-      cancel: (reason) => {
-        return this.#settle("cancelled") ? this.#reader.cancel(reason) : undefined;
-      },
-    }, { highWaterMark: 0 });
+    this.stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
+  }
+
+  /** Underlying source: keeps the controller. */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+  }
+
+  /** Underlying source: forwards the next chunk of the original body. */
+  pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    return this.#reader.read().then((chunk) => {
+      if (this.#onEnd === undefined) return;
+      if (chunk.done) {
+        this.#settle("complete");
+        controller.close();
+      } else {
+        controller.enqueue(chunk.value);
+      }
+    }, (error: unknown) => {
+      if (this.#settle("errored")) controller.error(error);
+    });
+  }
+
+  /** Underlying source: the client went away; cancel the original body. */
+  cancel(reason: unknown): Promise<void> | undefined {
+    return this.#settle("cancelled") ? this.#reader.cancel(reason) : undefined;
   }
 
   /** Whether the body already ended. */
   get settled(): boolean {
-    return this.#settled;
+    return this.#onEnd === undefined;
   }
 
   /** Ends the body cleanly after writing `last` (if given) and cancels the source. */
   end(last?: Uint8Array, reason?: unknown): void {
     if (!this.#settle("ended")) return;
     try {
-      if (last !== undefined && last.byteLength > 0) this.#controller.enqueue(last);
-      this.#controller.close();
+      if (last !== undefined && last.byteLength > 0) this.#controller!.enqueue(last);
+      this.#controller!.close();
     } catch {
       // The runtime already cancelled the stream: nothing left to deliver.
     }
@@ -69,7 +75,7 @@ export class TrackedBody implements _Cuttable {
   cut(reason: unknown): void {
     if (!this.#settle("cut")) return;
     try {
-      this.#controller.error(reason);
+      this.#controller!.error(reason);
     } catch {
       // Already closed by the runtime.
     }
@@ -77,9 +83,10 @@ export class TrackedBody implements _Cuttable {
   }
 
   #settle(outcome: _BodyOutcome): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
-    this.#onEnd(outcome);
+    const onEnd = this.#onEnd;
+    if (onEnd === undefined) return false;
+    this.#onEnd = undefined;
+    onEnd(outcome);
     return true;
   }
 }

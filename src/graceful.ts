@@ -562,11 +562,8 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       streams.add(tracked);
       if (this.#endingStreams) this.#endStream(tracked);
     }
-    return new Response(tracked.stream, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    // The response itself as the init: status, statusText and headers, with no copy made here.
+    return new Response(tracked.stream, response);
   }
 
   #trackDenoSocket(socket: WebSocket): void {

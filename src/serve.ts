@@ -45,6 +45,14 @@ export interface ServeOptions extends GracefulOptions {
    */
   websocket?: object;
   /**
+   * Bun only: seconds a connection may stay silent (no request, no bytes written) before Bun closes
+   * it; 0 turns it off. Bun 1.4 applies it in 4-second steps and also to handlers that have not
+   * answered yet, so an SSE route needs heartbeats well within it (or 0). Deno has no idle
+   * timeout: there the option is logged as having no effect.
+   * @default Bun's own (10, i.e. about 12 s)
+   */
+  idleTimeout?: number;
+  /**
    * Signals that start the shutdown; a second one during the drain exits at once with 128 + n.
    * An empty array installs no signal handler.
    * @default ["SIGTERM", "SIGINT"]
@@ -80,6 +88,7 @@ const _SERVE_KEYS = [
   "tls",
   "reusePort",
   "websocket",
+  "idleTimeout",
   "signals",
   "exit",
   "onListen",
@@ -116,6 +125,18 @@ function _tls(value: unknown): { cert: string; key: string } | undefined {
     );
   }
   return { cert: tls.cert, key: tls.key };
+}
+
+function _idleTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 255) {
+    throw new RangeError(
+      `serve(): "idleTimeout" must be a whole number of seconds from 0 to 255 (Bun's range), received ${
+        _show(value)
+      }`,
+    );
+  }
+  return value;
 }
 
 function _boolean(name: string, value: unknown, fallback: boolean): boolean {
@@ -180,6 +201,7 @@ export function _serveOn<H extends FetchHandler>(
   const tls = _tls(opts.tls);
   const reusePort = _boolean("reusePort", opts.reusePort, false);
   const exit = _boolean("exit", opts.exit, true);
+  const idleTimeout = _idleTimeout(opts.idleTimeout);
   const signals = _signals(where, opts.signals, ["SIGTERM", "SIGINT"]);
   if (opts.onListen !== undefined && typeof opts.onListen !== "function") {
     throw new TypeError(`serve(): "onListen" must be a function, received ${_show(opts.onListen)}`);
@@ -193,12 +215,17 @@ export function _serveOn<H extends FetchHandler>(
         `Deno.upgradeWebSocket (or Hono's upgradeWebSocket) are tracked without them`,
     );
   }
+  if (idleTimeout !== undefined && rt.name !== "bun") {
+    settings.logger.warn(
+      `serve(): "idleTimeout" has no effect on ${rt.name} (it has no idle timeout)`,
+    );
+  }
   const server = new _Served<H>(fetch, settings);
   const websocket = opts.websocket === undefined
     ? undefined
     : server.websocket(opts.websocket as object);
   const listening = rt.listen(
-    { port, hostname, tls, reusePort, websocket },
+    { port, hostname, tls, reusePort, websocket, idleTimeout },
     server.fetch as unknown as _Fetch,
   );
   server._attachAdapted(listening.server);

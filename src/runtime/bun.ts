@@ -64,6 +64,7 @@ export interface BunLike {
     tls?: { cert: string; key: string };
     reusePort?: boolean;
     websocket?: object;
+    idleTimeout?: number;
     fetch: (request: Request, server: BunServerLike) => Response | Promise<Response>;
   }): BunServerLike & { readonly port?: number; readonly hostname?: string };
 }
@@ -112,6 +113,7 @@ export function _bunRuntime(): Runtime {
         ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
         ...(options.reusePort ? { reusePort: true } : {}),
         ...(options.websocket ? { websocket: options.websocket } : {}),
+        ...(options.idleTimeout !== undefined ? { idleTimeout: options.idleTimeout } : {}),
         fetch: fetch as (request: Request) => Response,
       });
       return {

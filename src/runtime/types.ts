@@ -35,6 +35,8 @@ export interface _ListenOptions {
   reusePort: boolean;
   /** Bun's `websocket` handlers, already wrapped for tracking. */
   websocket: object | undefined;
+  /** Bun's `idleTimeout` in seconds; `undefined` keeps Bun's default. */
+  idleTimeout: number | undefined;
 }
 
 /** A server started by an adapter. */

@@ -168,6 +168,30 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
     /"onListen" must be a function, received true/,
   ],
   [
+    "an idleTimeout beyond Bun's range",
+    () => _serveOn(unreachable, ok, { idleTimeout: 300 }),
+    "RangeError",
+    /serve\(\): "idleTimeout" must be a whole number of seconds from 0 to 255 \(Bun's range\), received 300/,
+  ],
+  [
+    "an idleTimeout that is not a whole number",
+    () => _serveOn(unreachable, ok, { idleTimeout: 1.5 }),
+    "RangeError",
+    /"idleTimeout" must be a whole number of seconds from 0 to 255 .*received 1.5/,
+  ],
+  [
+    "websocket handlers on Deno",
+    () => _serveOn(unreachable, ok, { websocket: { message() {} } }),
+    "TypeError",
+    /serve\(\): "websocket" handlers are for Bun.serve; on deno/,
+  ],
+  [
+    "websocket handlers without message",
+    () => _serveOn({ ...unreachable, name: "bun" }, ok, { websocket: { open() {} } }),
+    "TypeError",
+    /websocket\(\): expected Bun's websocket handlers \(an object with a message function\)/,
+  ],
+  [
     "a handler for serve() that is null",
     () => _serveOn(unreachable, null as never),
     "TypeError",

@@ -70,6 +70,19 @@ describe("serve()", () => {
     assert.equal(server.webSockets, 1);
   });
 
+  it("passes idleTimeout to Bun, and says on Deno that it has no effect there", () => {
+    const bun = scriptedRuntime("bun");
+    _serveOn(bun.runtime, ok, { logger: false, idleTimeout: 0 });
+    assert.equal(bun.listened[0]!.idleTimeout, 0);
+    const deno = scriptedRuntime("deno");
+    const lines: string[] = [];
+    const logger = { info() {}, warn: (m: string) => lines.push(m), error() {} };
+    _serveOn(deno.runtime, ok, { logger, idleTimeout: 30 });
+    assert.deepEqual(lines, [
+      'serve(): "idleTimeout" has no effect on deno (it has no idle timeout)',
+    ]);
+  });
+
   it("refuses websocket handlers on Deno, where upgrades are tracked without them", () => {
     const rt = scriptedRuntime("deno");
     assert.throws(
