@@ -22,6 +22,7 @@
 
 export { ShutdownError } from "./src/errors.ts";
 export { type Lifecycle, lifecycle } from "./src/lifecycle.ts";
+export { type HasShutdownState, liveness, readiness } from "./src/health.ts";
 export {
   type CutDetail,
   type FetchHandler,

@@ -15,8 +15,8 @@ import process from "node:process";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { UpgradeWebSocket } from "hono/ws";
-import { lifecycle, serve, type Server } from "../mod.ts";
-import { type GracefulVariables, shutdownSignal } from "../src/hono.ts"; // "@graceful/serve/hono"
+import { lifecycle, readiness, serve, type Server } from "../mod.ts";
+import { type GracefulVariables, health, shutdownSignal } from "../src/hono.ts"; // "@graceful/serve/hono"
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -40,6 +40,7 @@ const upgradeWebSocket = (bunWebSocket ?? await import("hono/deno"))
 // The shutdown signal exists before the server: routes (often in other modules) use it.
 const life = lifecycle();
 const app = new Hono<{ Variables: GracefulVariables }>();
+app.use(health(life)); // GET /readyz and /livez, before any other middleware
 app.use("/sse", shutdownSignal(life));
 // Handlers use `server` (declared at the end) at request time, when it exists.
 
@@ -148,10 +149,9 @@ app.post("/shutdown", (c) => {
   return c.text("shutting down\n", 202);
 });
 
-app.get(
-  "/healthz",
-  (c) => server.state === "serving" ? c.text("ok") : c.text("shutting down", 503),
-);
+// Probes: /readyz turns 503 the moment the shutdown begins (load balancers stop sending), /livez
+// stays 200 until exit. /healthz is the readiness probe under its older name.
+app.get("/healthz", readiness(life));
 
 const certFile = process.env.TLS_CERT_FILE;
 const keyFile = process.env.TLS_KEY_FILE;

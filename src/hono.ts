@@ -2,6 +2,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import type { Lifecycle } from "./lifecycle.ts";
+import { _stateSource, type HasShutdownState, liveness, readiness } from "./health.ts";
 
 /** The variables {@linkcode shutdownSignal} sets on the Hono context. */
 export interface GracefulVariables {
@@ -85,4 +86,64 @@ export function requestSignal(c: Context<{ Variables: GracefulVariables }>): Abo
     );
   }
   return lifecycle.requestSignal(c.req.raw);
+}
+
+/** Options of {@linkcode health}. */
+export interface HealthOptions {
+  /**
+   * Path of the readiness endpoint (200 while serving, 503 once the shutdown began).
+   * @default "/readyz"
+   */
+  readiness?: string;
+  /**
+   * Path of the liveness endpoint (200 until the process exits).
+   * @default "/livez"
+   */
+  liveness?: string;
+}
+
+/**
+ * Hono middleware that answers the readiness and liveness probes (GET and HEAD) before any other
+ * middleware runs, so that auth or logging middleware never gets in the way of a probe.
+ *
+ * @param source The lifecycle handed to `serve()`, or the server itself.
+ * @param options The two paths.
+ * @returns The middleware.
+ * @throws {TypeError} when `source` has no shutdown state or a path does not start with `/`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { lifecycle, serve } from "@graceful/serve";
+ * import { health } from "@graceful/serve/hono";
+ *
+ * const life = lifecycle();
+ * const app = new Hono();
+ * app.use(health(life)); // GET /readyz, GET /livez
+ * app.get("/", (c) => c.text("hello"));
+ * serve(app, { lifecycle: life });
+ * ```
+ */
+export function health(source: HasShutdownState, options: HealthOptions = {}): MiddlewareHandler {
+  const target = _stateSource("health()", source);
+  const paths = { readiness: "/readyz", liveness: "/livez", ...options };
+  for (const [name, path] of Object.entries(paths)) {
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw new TypeError(
+        `health(): "${name}" must be a path starting with "/", received ${JSON.stringify(path)}`,
+      );
+    }
+  }
+  const ready = readiness(target);
+  const live = liveness();
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") {
+      const path = c.req.path;
+      if (path === paths.readiness) return ready();
+      if (path === paths.liveness) return live();
+    }
+    await next();
+    return undefined;
+  };
 }

@@ -345,19 +345,25 @@ for (const runtime of ["deno", "bun"] as const) {
       async () => {
         const demo = await startDemo(runtime, { DRAIN_DELAY_MS: "1000" });
         // Keeps the drain open past the delay, so that refusals come from a live process.
+        const readyBefore = await curl(demo.port, "/readyz", [], 3);
+        assert.equal(readyBefore.status, 200, "ready while serving");
+        assert.equal(readyBefore.body, "ready\n");
         const slow = await send(demo.port, "GET", "/slow?ms=2500");
         await sleep(100);
         const signalledAt = demo.kill("SIGTERM");
         await demo.waitForStderr("lame duck");
 
-        const health = await curl(demo.port, "/healthz", [], 3);
+        const ready = await curl(demo.port, "/readyz", [], 3);
+        const live = await curl(demo.port, "/livez", [], 3);
         const root = await curl(demo.port, "/", [], 3);
         const answeredAt = performance.now();
         assert.ok(answeredAt - signalledAt < 1_000, "the checks did not run within the delay");
-        assert.equal(health.exitCode, 0, `curl /healthz failed: ${health.error}`);
-        assert.equal(health.status, 503);
-        assert.equal(health.body, "shutting down");
-        assert.ok(hasClose(health.headers.get("connection")), "/healthz: no connection: close");
+        assert.equal(ready.exitCode, 0, `curl /readyz failed: ${ready.error}`);
+        assert.equal(ready.status, 503);
+        assert.equal(ready.body, "shutting down\n", "nothing but the state in the body");
+        assert.ok(hasClose(ready.headers.get("connection")), "/readyz: no connection: close");
+        assert.equal(live.status, 200, "liveness stays 200 during the drain");
+        assert.equal(live.body, "ok\n");
         assert.equal(root.exitCode, 0, `curl / failed: ${root.error}`);
         assert.equal(root.status, 200);
         assert.equal(root.body, "ok");
