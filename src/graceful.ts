@@ -54,8 +54,9 @@ export interface GracefulOptions {
    */
   hookTimeout?: number;
   /**
-   * Where phase and progress lines go; `false` is silent.
-   * @default a logger writing to stderr
+   * Where phase and progress lines go (e.g. {@linkcode stderrLogger} or `console`); `false` is
+   * silent.
+   * @default silent for `graceful()`; for `serve()`, {@linkcode stderrLogger}
    */
   logger?: Logger | false;
   /**

@@ -19,9 +19,12 @@ export const stderrLogger: Logger = Object.freeze({
 
 const _silent: Logger = Object.freeze({ info() {}, warn() {}, error() {} });
 
-/** Resolves the `logger` option: `undefined` is stderr, `false` is silent. */
+/**
+ * Resolves the `logger` option: `false` is silent; `undefined` is stderr for serve() (which owns
+ * the process) and silent for graceful() (the core logs only when given a logger).
+ */
 export function _logger(where: string, value: unknown): Logger {
-  if (value === undefined) return stderrLogger;
+  if (value === undefined) return where === "serve()" ? stderrLogger : _silent;
   if (value === false) return _silent;
   if (
     typeof value === "object" && value !== null &&

@@ -52,6 +52,20 @@ const call = (
 ) => fetch(request, info as never) as Response | Promise<Response>;
 
 describe("graceful()", () => {
+  it("logs nothing unless given a logger (serve() is the one that logs by default)", async () => {
+    const original = console.error;
+    const written: unknown[] = [];
+    console.error = (...args: unknown[]) => written.push(args);
+    try {
+      const g = graceful(() => new Response("ok"));
+      await g.shutdown();
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(written, []);
+  });
+
+
   it("passes the second argument through untouched", async () => {
     const info = { remoteAddr: { hostname: "1.2.3.4" } };
     let seen: unknown;
