@@ -7,7 +7,7 @@
 // The slow request still gets its answer, and the process exits 0 right after it.
 //
 // Environment: PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1), SHUTDOWN_TIMEOUT_MS (10000),
-// DRAIN_DELAY_MS (0), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), REUSE_PORT=1
+// DRAIN_DELAY_MS (the library's adaptive default), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), REUSE_PORT=1
 // (SO_REUSEPORT; Deno needs --unstable-net).
 
 import { readFileSync } from "node:fs";
@@ -159,7 +159,8 @@ const server: Server = serve(app, {
   port: envNumber("PORT", 8000),
   hostname: process.env.HOSTNAME || "127.0.0.1",
   timeout: envNumber("SHUTDOWN_TIMEOUT_MS", 10_000),
-  drainDelay: envNumber("DRAIN_DELAY_MS", 0),
+  // Unset: the library's adaptive lame duck (up to 300 ms, over once 20 ms pass without a request).
+  ...(process.env.DRAIN_DELAY_MS ? { drainDelay: envNumber("DRAIN_DELAY_MS", 0) } : {}),
   // Two instances on one port (rolling restarts without a proxy); Deno needs --unstable-net.
   reusePort: process.env.REUSE_PORT === "1",
   ...(certFile && keyFile

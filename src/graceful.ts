@@ -44,8 +44,11 @@ export interface GracefulOptions {
   timeout?: number;
   /**
    * Lame-duck delay in milliseconds: after the shutdown began, keep the listener open and serve
-   * requests (each answered with `Connection: close`) for this long before closing it.
-   * @default 0
+   * requests (each answered with `Connection: close`) for this long before closing it. Set it
+   * (e.g. 5000 on Kubernetes) to cover the time load balancers take to stop sending; `0` closes
+   * the listener at once.
+   * @default adaptive: up to 300 ms, ending as soon as no request arrived for 20 ms (an idle
+   * server closes after 20 ms; a busy one tells its keep-alive clients to go first)
    */
   drainDelay?: number;
   /**
@@ -200,6 +203,10 @@ const _FORCE_GRACE_MS = 100;
 /** The close code and reason sent to WebSockets still open when the stream grace is over. */
 const _GOING_AWAY_CODE = 1001;
 const _GOING_AWAY_REASON = "server shutting down";
+/** The default lame duck: at most this long... */
+const _AUTO_DRAIN_MAX_MS = 300;
+/** ...and over as soon as no request started during this long. */
+const _AUTO_DRAIN_QUIET_MS = 20;
 /** Milliseconds between progress lines while draining. */
 const _PROGRESS_MS = 1000;
 const _GRACEFUL_KEYS = [
@@ -216,7 +223,8 @@ const _GRACEFUL_KEYS = [
 /** Resolved options shared by graceful() and serve(). */
 export interface _Settings {
   timeout: number;
-  drainDelay: number;
+  /** The lame-duck delay; `"auto"` is the adaptive default. */
+  drainDelay: number | "auto";
   hookTimeout: number;
   streamGrace: number;
   sseFinalFrame: Uint8Array;
@@ -228,8 +236,10 @@ export interface _Settings {
 /** Validates the graceful options found in `options`. */
 export function _settings(where: string, options: Record<string, unknown>): _Settings {
   const timeout = _duration(where, "timeout", options.timeout, 10_000);
-  const drainDelay = _duration(where, "drainDelay", options.drainDelay, 0);
-  if (drainDelay > 0 && drainDelay >= timeout) {
+  const drainDelay = options.drainDelay === undefined
+    ? "auto"
+    : _duration(where, "drainDelay", options.drainDelay, 0);
+  if (drainDelay !== "auto" && drainDelay > 0 && drainDelay >= timeout) {
     throw new RangeError(
       `${where}: "drainDelay" must be less than "timeout" (${timeout}), received ${drainDelay}`,
     );
@@ -604,6 +614,14 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const webSocketsAtStart = tracker.sockets;
     this.#life.state = "draining";
     const deadline = this.#deadline;
+    const waitsForUploads = this.#servers.some((s) => s.waitsForUploads);
+    let uploads = waitsForUploads ? tracker.handlersSettled(_hasBody) : undefined;
+    const socketsFirst = tracker.sockets > 0 && this.#servers.some((s) => s.closesWebSockets);
+    // With no lame duck, close the listener before anything else: every millisecond the event
+    // loop spends on the steps below is a millisecond in which keep-alive clients still send on
+    // sockets the runtime is about to close (measured in bench/keepalive_race.ts).
+    const closeFirst = drainDelay === 0 && uploads === undefined && !socketsFirst;
+    if (closeFirst) this.#closeListeners();
     const deadlineTimer = clock.setTimeout(() => deadline.abort(), timeout);
     let progressTimer: TimerId | undefined;
     const progress = (): void => {
@@ -633,21 +651,21 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     };
     const graceTimer = clock.setTimeout(endStreams, this.#settings.streamGrace);
 
-    if (drainDelay > 0) {
+    if (drainDelay === "auto") {
+      await this.#lameDuckUntilQuiet(Math.min(_AUTO_DRAIN_MAX_MS, timeout / 2));
+    } else if (drainDelay > 0) {
       logger.info(`lame duck: serving with Connection: close for ${drainDelay} ms`);
       await _sleep(clock, drainDelay, deadline.signal);
     }
-    if (this.#servers.some((s) => s.waitsForUploads)) {
-      await _race(tracker.handlersSettled(_hasBody), deadline.signal);
-    }
+    // After a lame duck, uploads that began during it count too.
+    if (waitsForUploads && !closeFirst) uploads = tracker.handlersSettled(_hasBody);
+    if (uploads !== undefined) await _race(uploads, deadline.signal);
     if (tracker.sockets > 0 && this.#servers.some((s) => s.closesWebSockets)) {
       // The listener stays open meanwhile: new requests are still answered (Connection: close).
       logger.info(`waiting for ${tracker.sockets} WebSocket(s) to close before the listener`);
       await _race(tracker.socketsClosed(), deadline.signal);
     }
-    for (const server of this.#servers) this.#closing.push(server.close());
-    // Observe rejections now; the drain below waits on the same promises.
-    for (const closing of this.#closing) closing.catch(() => {});
+    if (!closeFirst) this.#closeListeners();
     if (this.#servers.length > 0) {
       logger.info(`closing the listener after ${elapsed()} ms; waiting for ${this.#describe()}`);
     }
@@ -707,6 +725,36 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     );
     this.#resolveFinished(report);
     return report;
+  }
+
+  /**
+   * The default lame duck: keeps the listener open while requests keep arriving (each answered
+   * with `Connection: close`, so keep-alive clients leave before their idle sockets are closed
+   * under them), for at most `max` ms, and ends once none started for `_AUTO_DRAIN_QUIET_MS`.
+   */
+  async #lameDuckUntilQuiet(max: number): Promise<void> {
+    const { clock } = this.#settings;
+    const deadline = this.#deadline.signal;
+    const tracker = this.#tracker;
+    const until = clock.now() + max;
+    let seen = tracker.started;
+    for (;;) {
+      const left = until - clock.now();
+      if (left <= 0 || deadline.aborted) return;
+      await _sleep(clock, Math.min(_AUTO_DRAIN_QUIET_MS, left), deadline);
+      if (tracker.started === seen) return;
+      seen = tracker.started;
+    }
+  }
+
+  /** Closes every attached server's listener; the drain waits for the returned promises. */
+  #closeListeners(): void {
+    for (const server of this.#servers) {
+      const closing = server.close();
+      // Observe rejections now; the drain waits on the same promises.
+      closing.catch(() => {});
+      this.#closing.push(closing);
+    }
   }
 
   /** Whether `promise` settles within `ms` on the clock. */

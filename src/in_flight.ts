@@ -120,12 +120,15 @@ export class InFlight {
     return true;
   }
 
-  /** Resolves once every handler running now whose request matches `filter` has settled. */
-  handlersSettled(filter: (request: Request) => boolean): Promise<void> {
+  /**
+   * Resolves once every handler running now whose request matches `filter` has settled;
+   * `undefined` when there is none to wait for.
+   */
+  handlersSettled(filter: (request: Request) => boolean): Promise<void> | undefined {
     for (const [answer, request] of this.#handlers) {
       if (filter(request)) this.#watched.add(answer);
     }
-    if (this.#watched.size === 0) return Promise.resolve();
+    if (this.#watched.size === 0) return undefined;
     this.#watchedIdle ??= Promise.withResolvers<void>();
     return this.#watchedIdle.promise;
   }

@@ -51,6 +51,56 @@ const call = (
   info?: unknown,
 ) => fetch(request, info as never) as Response | Promise<Response>;
 
+describe("the default lame duck", () => {
+  it("closes an idle server's listener once 20 ms passed without a request", async () => {
+    const clock = new FakeClock();
+    const g = graceful(() => new Response("ok"), { clock });
+    const server = denoServer();
+    g.attach(server);
+    g.shutdown();
+    await clock.advance(19);
+    assert.equal(server.closeCalls, 0);
+    await clock.advance(1);
+    assert.equal(server.closeCalls, 1);
+  });
+
+  it("keeps a busy server's listener open (Connection: close) for at most 300 ms", async () => {
+    const clock = new FakeClock();
+    const g = graceful(() => new Response("ok"), { clock });
+    const server = denoServer();
+    g.attach(server);
+    g.shutdown();
+    for (let t = 0; t < 290; t += 10) {
+      const response = await call(g.fetch, get(), denoInfo());
+      assert.equal(response.headers.get("connection"), "close");
+      await clock.advance(10);
+      assert.equal(server.closeCalls, 0, `closed at ${t + 10} ms while requests kept coming`);
+    }
+    await call(g.fetch, get(), denoInfo());
+    await clock.advance(10);
+    assert.equal(server.closeCalls, 1, "closed at 300 ms");
+  });
+
+  it("lasts at most half the timeout, and not at all with drainDelay 0", async () => {
+    const clock = new FakeClock();
+    const g = graceful(() => new Response("ok"), { clock, timeout: 100 });
+    const server = denoServer();
+    g.attach(server);
+    g.shutdown();
+    for (let t = 0; t < 50; t += 10) {
+      await call(g.fetch, get(), denoInfo());
+      await clock.advance(10);
+    }
+    assert.equal(server.closeCalls, 1, "closed at 50 ms");
+
+    const immediate = graceful(() => new Response("ok"), { clock, drainDelay: 0 });
+    const other = denoServer();
+    immediate.attach(other);
+    immediate.shutdown();
+    assert.equal(other.closeCalls, 1, "closed in the same turn as the signal");
+  });
+});
+
 describe("graceful()", () => {
   it("logs nothing unless given a logger (serve() is the one that logs by default)", async () => {
     const original = console.error;
@@ -64,7 +114,6 @@ describe("graceful()", () => {
     }
     assert.deepEqual(written, []);
   });
-
 
   it("passes the second argument through untouched", async () => {
     const info = { remoteAddr: { hostname: "1.2.3.4" } };

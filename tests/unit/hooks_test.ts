@@ -54,7 +54,12 @@ describe("cleanup hooks", () => {
     const clock = new FakeClock();
     let hookSignal: AbortSignal | undefined;
     const ran: string[] = [];
-    const g = graceful(() => new Response("ok"), { logger: quiet, clock, hookTimeout: 2_000 });
+    const g = graceful(() => new Response("ok"), {
+      logger: quiet,
+      clock,
+      hookTimeout: 2_000,
+      drainDelay: 0,
+    });
     g.onShutdown(() => {
       ran.push("after the hung one");
     });

@@ -102,10 +102,10 @@ describe("serve()", () => {
 
   it("drains on the first signal, removes its handlers and exits 0", async () => {
     const rt = scriptedRuntime();
-    const server = _serveOn(rt.runtime, ok, { logger: false });
+    const server = _serveOn(rt.runtime, ok, { logger: false, drainDelay: 0 });
     rt.send("SIGTERM");
     assert.equal(server.state, "draining");
-    assert.deepEqual(rt.calls, ["close"]);
+    assert.deepEqual(rt.calls, ["close"], "drainDelay 0 closes the listener first, at once");
     rt.settle();
     const report = await server.finished;
     await flush();

@@ -82,10 +82,10 @@ describe("WebSockets", () => {
     g.shutdown().then((r) => (settled.report = r));
     await flush();
     assert.equal(g.signal.aborted, true, "the handlers see the signal first");
-    clock.advance(499);
+    await clock.advance(499);
     await flush();
     assert.deepEqual(socket.closed, [], "the grace is for the handler's own goodbye");
-    clock.advance(1);
+    await clock.advance(1);
     await flush();
     assert.deepEqual(socket.closed, [[1001, "server shutting down"]]);
     assert.equal(settled.report, undefined, "the drain waits for the close handshake");
@@ -105,7 +105,7 @@ describe("WebSockets", () => {
     const socket = new FakeSocket();
     handlers.open(socket);
     const done = g.shutdown();
-    clock.advance(500);
+    await clock.advance(500);
     await flush();
     handlers.close(socket, 1001, "");
     await flush();
@@ -120,7 +120,7 @@ describe("WebSockets", () => {
     const first = new FakeSocket();
     handlers.open(first);
     g.shutdown();
-    clock.advance(500);
+    await clock.advance(500);
     await flush();
     const late = new FakeSocket();
     handlers.open(late);
@@ -133,9 +133,9 @@ describe("WebSockets", () => {
     handlers.open(socket);
     const done = g.shutdown();
     await flush();
-    clock.advance(5_000);
+    await clock.advance(5_000);
     await flush();
-    clock.advance(250);
+    await clock.advance(250);
     const report = await done;
     assert.equal(socket.terminated, 1);
     assert.equal(report.timedOut, true);
