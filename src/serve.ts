@@ -100,6 +100,32 @@ class _Served<H extends FetchHandler> extends _GracefulServer<H> implements Serv
   url: URL = new URL("http://localhost/");
 }
 
+/**
+ * The serve() servers of one process that will exit it: the process exits once the last of them
+ * has finished (one signal shuts them all down), with the worst exit code among them.
+ */
+class _ExitBarrier {
+  #pending = new Set<object>();
+  #code = 0;
+
+  add(server: object): void {
+    this.#pending.add(server);
+  }
+
+  finish(server: object, code: number, exit: (code: number) => void): void {
+    this.#pending.delete(server);
+    this.#code = Math.max(this.#code, code);
+    if (this.#pending.size > 0) return;
+    const worst = this.#code;
+    this.#code = 0;
+    exit(worst);
+  }
+}
+
+// One barrier per process (keyed by the runtime's process object); the only module-level state,
+// because exiting is a property of the process, not of one server.
+const _barriers = new WeakMap<object, _ExitBarrier>();
+
 function _port(value: unknown): number {
   if (value === undefined) return 8000;
   if (typeof value !== "number" || !Number.isInteger(value)) {
@@ -250,9 +276,16 @@ export function _serveOn<H extends FetchHandler>(
       }
     })
   );
+  let exiting: _ExitBarrier | undefined;
+  if (exit) {
+    const key = rt.process ?? rt;
+    exiting = _barriers.get(key) ?? new _ExitBarrier();
+    _barriers.set(key, exiting);
+    exiting.add(server);
+  }
   server.finished.then((report) => {
     for (const remove of uninstall) remove();
-    if (exit) rt.exit(report.exitCode);
+    exiting?.finish(server, report.exitCode, (code) => rt.exit(code));
   });
 
   if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });

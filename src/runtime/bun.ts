@@ -126,6 +126,7 @@ export function _bunRuntime(): Runtime {
       process.on(name, listener);
       return () => process.off(name, listener);
     },
+    process: globalThis,
     exit(code: number): void {
       process.exit(code);
     },

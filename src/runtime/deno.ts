@@ -107,6 +107,7 @@ export function _denoRuntime(): Runtime {
       deno.addSignalListener(name, listener);
       return () => deno.removeSignalListener(name, listener);
     },
+    process: globalThis,
     exit(code: number): void {
       deno.exit(code);
     },

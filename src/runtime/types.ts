@@ -55,4 +55,9 @@ export interface Runtime {
   listen(options: _ListenOptions, fetch: _Fetch): _Listening;
   onSignal(name: SignalName, listener: () => void): () => void;
   exit(code: number): void;
+  /**
+   * The process this runtime exits: servers started by serve() on the same one exit it together,
+   * once the last of them has finished. Defaults to the adapter itself.
+   */
+  readonly process?: object;
 }

@@ -8,7 +8,7 @@ import { _serveOn } from "../../src/serve.ts";
 import type { Runtime, RuntimeServer } from "../../src/runtime/types.ts";
 import { flush } from "./_fake_clock.ts";
 
-function scriptedRuntime(name: "deno" | "bun" = "bun") {
+function scriptedRuntime(name: "deno" | "bun" = "bun", process?: object) {
   const listeners = new Map<SignalName, () => void>();
   const exits: number[] = [];
   const closed = Promise.withResolvers<void>();
@@ -30,6 +30,7 @@ function scriptedRuntime(name: "deno" | "bun" = "bun") {
   const listened: Parameters<Runtime["listen"]>[0][] = [];
   const runtime: Runtime = {
     name,
+    ...(process ? { process } : {}),
     listen: (options) => {
       listened.push(options);
       return { server, hostname: options.hostname, port: 4321 };
@@ -112,6 +113,25 @@ describe("serve()", () => {
     assert.equal(report.signal, "SIGTERM");
     assert.deepEqual(rt.exits, [0]);
     assert.equal(rt.listeners.size, 0, "signal handlers removed");
+  });
+
+  it("exits the process once the last of its servers finished, with the worst code", async () => {
+    const process = {};
+    const a = scriptedRuntime("bun", process);
+    const b = scriptedRuntime("bun", process);
+    const first = _serveOn(a.runtime, ok, { logger: false });
+    const second = _serveOn(b.runtime, ok, { logger: false, timeout: 50 });
+    a.send("SIGTERM");
+    b.send("SIGTERM");
+    a.settle();
+    await first.finished;
+    await flush();
+    assert.deepEqual([...a.exits, ...b.exits], [], "the other server is still draining");
+    // The second one never drains: its deadline cuts it (exit code 1), and Bun is forced.
+    const report = await second.finished;
+    await flush();
+    assert.equal(report.exitCode, 1);
+    assert.deepEqual([...a.exits, ...b.exits], [1], "one exit, with the worst code");
   });
 
   it("exits at once with 128 + n on a second signal during the drain", () => {
