@@ -18,6 +18,8 @@ export class TrackedBody implements _Cuttable {
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   /** Cleared once the body ended: `undefined` means settled. */
   #onEnd: ((outcome: _BodyOutcome) => void) | undefined;
+  /** The original body closed by itself (its last chunks may still be on their way). */
+  #sourceClosed = false;
 
   /**
    * @param source The original body; it is locked from now on.
@@ -27,6 +29,11 @@ export class TrackedBody implements _Cuttable {
     this.#reader = source.getReader();
     this.#onEnd = onEnd;
     this.stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
+    // A handler may end its stream while a slow client is still reading: end() must then let the
+    // rest through, not append a final frame after the handler's own last event.
+    this.#reader.closed.then(() => {
+      this.#sourceClosed = true;
+    }, () => {});
   }
 
   /** Underlying source: keeps the controller. */
@@ -61,7 +68,7 @@ export class TrackedBody implements _Cuttable {
 
   /** Ends the body cleanly after writing `last` (if given) and cancels the source. */
   end(last?: Uint8Array, reason?: unknown): void {
-    if (!this.#settle("ended")) return;
+    if (this.#sourceClosed || !this.#settle("ended")) return;
     try {
       if (last !== undefined && last.byteLength > 0) this.#controller!.enqueue(last);
       this.#controller!.close();

@@ -659,7 +659,10 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     }
     // After a lame duck, uploads that began during it count too.
     if (waitsForUploads && !closeFirst) uploads = tracker.handlersSettled(_hasBody);
-    if (uploads !== undefined) await _race(uploads, deadline.signal);
+    // The listener is still open while they arrive: uploads that begin meanwhile count too.
+    while (uploads !== undefined && await _race(uploads, deadline.signal)) {
+      uploads = tracker.handlersSettled(_hasBody);
+    }
     if (tracker.sockets > 0 && this.#servers.some((s) => s.closesWebSockets)) {
       // The listener stays open meanwhile: new requests are still answered (Connection: close).
       logger.info(`waiting for ${tracker.sockets} WebSocket(s) to close before the listener`);
@@ -774,8 +777,22 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     let seen = 0;
     while (seen < this.#closing.length) {
       seen = this.#closing.length;
-      await Promise.allSettled(this.#closing);
+      const closing = Promise.allSettled(this.#closing);
+      // Bun 1.4.5: stop() also waits for connections that never sent a whole request (a client
+      // stalled in its headers), which no counter shows. With nothing in flight after a short
+      // grace, drop them, as Deno's shutdown() does at once.
+      if (!(await this.#within(closing, _FORCE_GRACE_MS)) && this.#onlyIdleConnections()) {
+        for (const server of this.#servers) server.force();
+      }
+      await closing;
     }
+  }
+
+  /** Whether nothing is in flight by any count, although a runtime has not settled. */
+  #onlyIdleConnections(): boolean {
+    const tracker = this.#tracker;
+    return tracker.requests === 0 && tracker.sockets === 0 &&
+      this.#servers.every((server) => !server.busy());
   }
 
   #describe(): string {

@@ -96,6 +96,7 @@ export function _bunServer(server: BunServerLike): RuntimeServer {
       // Bun issue 40043: stop(true) may never settle; the caller does not wait on it.
       Promise.resolve(server.stop(true)).catch(() => {});
     },
+    busy: () => server.pendingRequests > 0 || server.pendingWebSockets > 0,
     pending: () => server.pendingRequests,
   };
 }

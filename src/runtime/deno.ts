@@ -82,6 +82,7 @@ export function _denoServer(server: DenoServerLike): RuntimeServer {
     // Deno 2.9: aborting ServeOptions.signal after shutdown() throws an uncaught BadResource and
     // kills the process, so there is no runtime-level force; the library errors bodies itself.
     force: () => {},
+    busy: () => false,
     pending: () => undefined,
   };
 }

@@ -23,6 +23,11 @@ export interface RuntimeServer {
   close(): Promise<void>;
   /** Closes every connection now, where the runtime can (Bun: `stop(true)`). */
   force(): void;
+  /**
+   * Whether the runtime itself still counts requests or WebSockets (Bun); `false` where it does
+   * not count (Deno).
+   */
+  busy(): boolean;
   /** Requests the runtime itself still counts (running or writing their body), if it counts. */
   pending(): number | undefined;
 }

@@ -612,3 +612,33 @@ export function curl(
     });
   });
 }
+
+/** Asserts that a demo or fixture exited by itself with `code`, quoting its stderr otherwise. */
+export function assertExit(
+  exit: Exit,
+  code: number,
+  child: { runtime: string; stderr(): string },
+): void {
+  if (exit.code === code && exit.signal === null) return;
+  throw new Error(
+    `${child.runtime}: expected exit ${code}, got code ${exit.code} signal ${exit.signal}; ` +
+      `stderr:\n${child.stderr()}`,
+  );
+}
+
+/**
+ * The next response on `connection`, or the ClosedBeforeResponse error: the library's promise for
+ * a request that meets the shutdown is either a complete response or a connection closed before
+ * any byte of it, never a partial response.
+ */
+export async function outcomeOf(
+  connection: { response(timeoutMs: number): Promise<RawResponse> },
+  timeoutMs = 5_000,
+): Promise<RawResponse | ClosedBeforeResponse> {
+  try {
+    return await connection.response(timeoutMs);
+  } catch (error) {
+    if (error instanceof ClosedBeforeResponse) return error;
+    throw error;
+  }
+}

@@ -9,14 +9,13 @@ import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { after, afterEach, describe, it } from "node:test";
 import {
+  assertExit,
   cleanup,
   ClosedBeforeResponse,
   connectError,
   curl,
-  type Demo,
-  type Exit,
   hasClose,
-  type RawConnection,
+  outcomeOf,
   type RawResponse,
   requestHead,
   send,
@@ -30,28 +29,6 @@ const BOUNDED = { timeout: 15_000 };
 
 /** The demo's default shutdown deadline (SHUTDOWN_TIMEOUT_MS unset). */
 const DEFAULT_DEADLINE_MS = 10_000;
-
-function assertExit(exit: Exit, code: number, demo: Demo): void {
-  assert.deepEqual(
-    { code: exit.code, signal: exit.signal },
-    { code, signal: null },
-    `${demo.runtime} demo: unexpected exit; stderr:\n${demo.stderr()}`,
-  );
-}
-
-/**
- * The library's promise for a request that meets the shutdown: the client gets either a complete
- * response (with `connection: close`) or a connection closed before any byte of it, never a
- * partial response.
- */
-async function outcomeOf(connection: RawConnection): Promise<RawResponse | ClosedBeforeResponse> {
-  try {
-    return await connection.response(5_000);
-  } catch (error) {
-    if (error instanceof ClosedBeforeResponse) return error;
-    throw error;
-  }
-}
 
 function assertNotPartial(outcome: RawResponse | ClosedBeforeResponse, what: string): void {
   if (outcome instanceof ClosedBeforeResponse) {

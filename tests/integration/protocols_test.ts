@@ -24,9 +24,11 @@ import process from "node:process";
 import { after, afterEach, describe, it } from "node:test";
 import tls from "node:tls";
 import {
+  assertExit,
   ClosedBeforeResponse,
   type Exit,
   hasClose,
+  outcomeOf,
   parseResponse,
   type RawResponse,
   requestHead,
@@ -303,14 +305,6 @@ async function startServer(
       return child.exitCode !== null || child.signalCode !== null;
     },
   };
-}
-
-function assertExit(exit: Exit, code: number, server: Server): void {
-  assert.deepEqual(
-    { code: exit.code, signal: exit.signal },
-    { code, signal: null },
-    `${server.runtime}: unexpected exit; stderr:\n${server.stderr()}`,
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -781,19 +775,6 @@ class Wire {
 
   #notify(): void {
     for (const check of [...this.#waiters]) check();
-  }
-}
-
-/** A complete response, or the connection closed before one (never a partial one). */
-async function outcomeOf(
-  wire: Wire,
-  timeoutMs = 5_000,
-): Promise<RawResponse | ClosedBeforeResponse> {
-  try {
-    return await wire.response(timeoutMs);
-  } catch (error) {
-    if (error instanceof ClosedBeforeResponse) return error;
-    throw error;
   }
 }
 

@@ -25,6 +25,7 @@ function scriptedRuntime(name: "deno" | "bun" = "bun", process?: object) {
       calls.push("force");
       closed.resolve();
     },
+    busy: () => false,
     pending: () => 0,
   };
   const listened: Parameters<Runtime["listen"]>[0][] = [];
