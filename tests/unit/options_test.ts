@@ -2,7 +2,9 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { graceful } from "../../mod.ts";
+import { readFileSync } from "node:fs";
+import { graceful, lifecycle, readiness } from "../../mod.ts";
+import { health } from "../../src/hono.ts";
 import { _serveOn } from "../../src/serve.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 
@@ -192,6 +194,64 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
     /websocket\(\): expected Bun's websocket handlers \(an object with a message function\)/,
   ],
   [
+    "a lifecycle not made by lifecycle()",
+    () => graceful(ok, { lifecycle: { signal: new AbortController().signal } as never }),
+    "TypeError",
+    /graceful\(\): "lifecycle" must be created by lifecycle\(\), received an object/,
+  ],
+  [
+    "a lifecycle that already belongs to a server",
+    () => {
+      const life = lifecycle();
+      graceful(ok, { lifecycle: life, logger: false });
+      return graceful(ok, { lifecycle: life });
+    },
+    "TypeError",
+    /graceful\(\): this lifecycle already belongs to another server/,
+  ],
+  [
+    "reusePort that is not a boolean",
+    () => _serveOn(unreachable, ok, { reusePort: 1 as never }),
+    "TypeError",
+    /serve\(\): "reusePort" must be true or false, received 1/,
+  ],
+  [
+    "a readiness source without a shutdown state",
+    () => readiness({} as never),
+    "TypeError",
+    /readiness\(\): expected a lifecycle \(from lifecycle\(\)\) or a server \(from serve\(\) or graceful\(\)\), received object/,
+  ],
+  [
+    "a health() path without a leading slash",
+    () => health(lifecycle(), { readiness: "readyz" }),
+    "TypeError",
+    /health\(\): "readiness" must be a path starting with "\/", received "readyz"/,
+  ],
+  [
+    "an onShutdown() hook that is not a function",
+    () => graceful(ok, { logger: false }).onShutdown("close db" as never),
+    "TypeError",
+    /onShutdown\(\): the hook must be a function, received "close db"/,
+  ],
+  [
+    "an onShutdown() timeout that is negative",
+    () => graceful(ok, { logger: false }).onShutdown(() => {}, { timeout: -1 }),
+    "RangeError",
+    /onShutdown\(\): "timeout" must be a finite number >= 0, received -1/,
+  ],
+  [
+    "a shutdown() signal that is not a signal name",
+    () => graceful(ok, { logger: false }).shutdown({ signal: "SIGFOO" as never }),
+    "TypeError",
+    /shutdown\(\): "signal" must be a signal name such as "SIGTERM", received "SIGFOO"/,
+  ],
+  [
+    "a shutdown() reason that is not a string",
+    () => graceful(ok, { logger: false }).shutdown({ reason: 42 as never }),
+    "TypeError",
+    /shutdown\(\): "reason" must be a string, received 42/,
+  ],
+  [
     "a handler for serve() that is null",
     () => _serveOn(unreachable, null as never),
     "TypeError",
@@ -199,7 +259,35 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
   ],
 ];
 
+/** The error `run` throws, as `Name: message`. */
+function thrown(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  throw new Error("nothing was thrown");
+}
+
+/** A README table row for a case (`|` escaped as markdown tables need). */
+function readmeRow(what: string, run: () => unknown): [string, string] {
+  return [what, "`" + thrown(run).replaceAll("|", "\\|") + "`"];
+}
+
 describe("invalid options", () => {
+  it("the README's table lists every case below with its exact error", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const rows = new Set(
+      readme.split("\n").filter((line) => line.startsWith("| ")).map((line) =>
+        line.split(" | ").map((cell) => cell.replace(/^\| /, "").replace(/ \|$/, "").trim())
+          .join(" | ")
+      ),
+    );
+    const missing = cases.map(([what, run]) => readmeRow(what, run).join(" | "))
+      .filter((row) => !rows.has(row));
+    assert.deepEqual(missing, [], "rows to add to the README's invalid options table");
+  });
+
   for (const [what, run, name, message] of cases) {
     it(`${what} throws a ${name} that names the option and the value`, () => {
       assert.throws(run, (error: unknown) => {
