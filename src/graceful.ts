@@ -615,7 +615,10 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.#life.state = "draining";
     const deadline = this.#deadline;
     const waitsForUploads = this.#servers.some((s) => s.waitsForUploads);
-    let uploads = waitsForUploads ? tracker.handlersSettled(_hasBody) : undefined;
+    // Only asked here when there is no lame duck (it decides whether to close first).
+    let uploads = waitsForUploads && drainDelay === 0
+      ? tracker.handlersSettled(_hasBody)
+      : undefined;
     const socketsFirst = tracker.sockets > 0 && this.#servers.some((s) => s.closesWebSockets);
     // With no lame duck, close the listener before anything else: every millisecond the event
     // loop spends on the steps below is a millisecond in which keep-alive clients still send on
