@@ -126,18 +126,7 @@ async function main(): Promise<void> {
 
   const processes = new Processes();
   const budgetMs = (options.quick ? 4 : 15) * 60 * 1000;
-  const watchdog = setTimeout(() => {
-    log(`keepalive_race: over the ${budgetMs / 1000} s budget; killing every child and exiting`);
-    processes.killAll();
-    Deno.exit(2);
-  }, budgetMs);
-  const onSignal = (): void => {
-    log("keepalive_race: interrupted; killing every child");
-    processes.killAll();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const release = processes.guard("keepalive_race", budgetMs);
 
   try {
     const rts = await runtimes(ROOT);
@@ -255,11 +244,7 @@ async function main(): Promise<void> {
     }
     console.log(md);
   } finally {
-    clearTimeout(watchdog);
-    const killed = await processes.killAllAndWait();
-    if (killed > 0) log(`keepalive_race: killed ${killed} leftover child process(es)`);
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    await release();
   }
 }
 

@@ -81,18 +81,7 @@ async function main(): Promise<void> {
   const processes = new Processes();
   // Bounded no matter what: a wedged child cannot hold the run forever.
   const budgetMs = (options.quick ? 240 : 15 * 60) * 1000;
-  const watchdog = setTimeout(() => {
-    log(`bench: over the ${budgetMs / 1000} s budget; killing every child and exiting`);
-    processes.killAll();
-    Deno.exit(2);
-  }, budgetMs);
-  const onSignal = (): void => {
-    log("bench: interrupted; killing every child");
-    processes.killAll();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const release = processes.guard("bench", budgetMs);
 
   try {
     const rts = await runtimes(ROOT);
@@ -204,11 +193,7 @@ async function main(): Promise<void> {
     }
     console.log(md);
   } finally {
-    clearTimeout(watchdog);
-    const killed = await processes.killAllAndWait();
-    if (killed > 0) log(`bench: killed ${killed} leftover child process(es)`);
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    await release();
   }
 }
 

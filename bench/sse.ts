@@ -94,18 +94,7 @@ async function main(): Promise<void> {
 
   const processes = new Processes();
   const budgetMs = (options.quick ? 180 : 10 * 60) * 1000;
-  const watchdog = setTimeout(() => {
-    log(`bench:sse: over the ${budgetMs / 1000} s budget; killing every child and exiting`);
-    processes.killAll();
-    Deno.exit(2);
-  }, budgetMs);
-  const onSignal = (): void => {
-    log("bench:sse: interrupted; killing every child");
-    processes.killAll();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const release = processes.guard("bench:sse", budgetMs);
   const tmp = await Deno.makeTempDir({ prefix: "bench-sse-" });
 
   try {
@@ -220,11 +209,7 @@ async function main(): Promise<void> {
     }
     console.log(md);
   } finally {
-    clearTimeout(watchdog);
-    const killed = await processes.killAllAndWait();
-    if (killed > 0) log(`bench:sse: killed ${killed} leftover child process(es)`);
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    await release();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }

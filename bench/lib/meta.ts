@@ -3,6 +3,15 @@
 
 import { cpus } from "node:os";
 
+/** What every results file records about its run, above its tables. */
+export interface RunHeader {
+  date: string;
+  command: string;
+  mode: "quick" | "full";
+  versions: Record<string, string>;
+  machine: { nproc: number; cpu: string; kernel: string };
+}
+
 /** The CPU model, for the results header. */
 export function cpuModel(): string {
   try {

@@ -182,6 +182,35 @@ export class Processes {
     return count;
   }
 
+  /**
+   * Bounds a whole benchmark run: after `budgetMs`, or on SIGINT/SIGTERM to the orchestrator,
+   * every child is SIGKILLed and the orchestrator exits (2, or 130). Call the returned function in
+   * a `finally`: it lifts the bounds and reaps leftover children.
+   */
+  guard(name: string, budgetMs: number): () => Promise<void> {
+    const watchdog = setTimeout(() => {
+      console.error(
+        `${name}: over the ${budgetMs / 1000} s budget; killing every child and exiting`,
+      );
+      this.killAll();
+      Deno.exit(2);
+    }, budgetMs);
+    const onSignal = (): void => {
+      console.error(`${name}: interrupted; killing every child`);
+      this.killAll();
+      Deno.exit(130);
+    };
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+    return async () => {
+      clearTimeout(watchdog);
+      const killed = await this.killAllAndWait();
+      if (killed > 0) console.error(`${name}: killed ${killed} leftover child process(es)`);
+      Deno.removeSignalListener("SIGINT", onSignal);
+      Deno.removeSignalListener("SIGTERM", onSignal);
+    };
+  }
+
   /** SIGKILLs every child still running and waits (bounded) until they are reaped. */
   async killAllAndWait(timeoutMs = 3000): Promise<number> {
     const children = [...this.#alive];

@@ -1,15 +1,11 @@
 // The markdown summary of the keep-alive race benchmark (bench/results/keepalive_race.md).
 
 import type { RaceLoad, RaceRow, RaceSummary } from "./race_scenario.ts";
+import type { RunHeader } from "./meta.ts";
 import type { Spread } from "./stats.ts";
 
 /** The run's context, shown above the tables. */
-export interface RaceReportHeader {
-  date: string;
-  command: string;
-  mode: "quick" | "full";
-  versions: Record<string, string>;
-  machine: { nproc: number; cpu: string; kernel: string };
+export interface RaceReportHeader extends RunHeader {
   reps: number;
   sockets: number;
   postShare: number;

@@ -3,15 +3,11 @@
 import type { ShutdownResult } from "./shutdown.ts";
 import type { Distribution, Spread } from "./stats.ts";
 import type { ThroughputCase } from "./throughput.ts";
+import type { RunHeader } from "./meta.ts";
 
 /** The run's context, shown above the table. */
-export interface ReportHeader {
-  date: string;
-  command: string;
-  mode: "quick" | "full";
+export interface ReportHeader extends RunHeader {
   seed: number;
-  versions: Record<string, string>;
-  machine: { nproc: number; cpu: string; kernel: string };
   pairs: number;
   shutdownRuns: number;
 }

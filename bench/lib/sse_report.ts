@@ -1,15 +1,11 @@
 // The markdown summary of the SSE shutdown benchmark (bench/results/sse.md).
 
 import type { SseSummary } from "./sse_scenario.ts";
+import type { RunHeader } from "./meta.ts";
 import type { Spread } from "./stats.ts";
 
 /** The run's context, shown above the table. */
-export interface SseReportHeader {
-  date: string;
-  command: string;
-  mode: "quick" | "full";
-  versions: Record<string, string>;
-  machine: { nproc: number; cpu: string; kernel: string };
+export interface SseReportHeader extends RunHeader {
   /** Runs per runtime × stream count × mode. */
   reps: number;
   clients: number;
