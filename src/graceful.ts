@@ -17,7 +17,7 @@ import { _logger, type Logger } from "./logger.ts";
 import { _duration, _knownKeys, _optionsObject, _show } from "./options.ts";
 import { _bunWebSocketHandlers, type BunWebSocketLike } from "./runtime/bun.ts";
 import { _takeDenoSocket } from "./runtime/deno.ts";
-import { _adaptServer, _trackUpgrades } from "./runtime/detect.ts";
+import { _adaptServer, _trackUpgrades, _wholeBodyTest } from "./runtime/detect.ts";
 import type { RuntimeServer } from "./runtime/types.ts";
 import { _isSignalName, type SignalName } from "./signals.ts";
 import { _Lifecycle, type Lifecycle } from "./lifecycle.ts";
@@ -366,6 +366,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #run: Promise<ShutdownReport> | undefined;
   #resolveFinished: (report: ShutdownReport) => void;
   #end = (): void => this.#tracker.end();
+  #wholeBody = _wholeBodyTest();
 
   constructor(handler: H, settings: _Settings) {
     this.#settings = settings;
@@ -531,6 +532,11 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   #respond(response: Response, arg: unknown, request: Request): Response | undefined {
+    // Deno: a string or bytes body is handed over whole; not even its headers are read.
+    if (this.#wholeBody?.(response) && this.#life.state === "serving") {
+      this.#tracker.end();
+      return response;
+    }
     // Deno's info.completed settles once the body was written or the client went away; Bun's
     // server has no such property (Bun counts bodies itself in pendingRequests).
     const completed = (arg as { completed?: unknown } | undefined)?.completed;

@@ -71,6 +71,42 @@ export function _takeDenoSocket(request: Request): WebSocket | undefined {
   return socket;
 }
 
+/** Tells whether a response's body is a string or bytes held whole (nothing left to stream). */
+export type _WholeBodyTest = (response: Response) => boolean;
+
+let _wholeBody: _WholeBodyTest | null | undefined;
+
+/**
+ * Deno 2.x keeps the body of a Response made from a string or bytes (`new Response("ok")`,
+ * `Response.json()`, Hono's `c.text()`/`c.json()`/`c.html()`) in an internal slot that
+ * `Deno.serve` writes out without ever building a `Headers` object. Reading `response.headers`
+ * builds it and turns that path off for the response (measured: ~5% more CPU per request), and
+ * reading `info.completed` makes a promise per request. Such a body is finite and handed to the
+ * runtime whole when the handler returns (Deno resolves `completed` at that moment too), so it
+ * needs neither. The slot is found by its description on a probe and checked against a stream
+ * response; when that fails (another runtime, another Deno), this returns undefined and every
+ * response takes the general path.
+ */
+export function _denoWholeBodyTest(): _WholeBodyTest | undefined {
+  if (_wholeBody !== undefined) return _wholeBody ?? undefined;
+  _wholeBody = null;
+  if (!("Deno" in globalThis)) return undefined;
+  const probe = new Response("probe") as unknown as Record<symbol, unknown>;
+  const slot = Object.getOwnPropertySymbols(probe).find((s) => s.description === "serve fast body");
+  if (slot === undefined || probe[slot] !== "probe") return undefined;
+  const stream = new Response(new ReadableStream()) as unknown as Record<symbol, unknown>;
+  const touched = new Response("probe");
+  touched.headers.get("content-type");
+  if (stream[slot] != null || (touched as unknown as Record<symbol, unknown>)[slot] != null) {
+    return undefined;
+  }
+  _wholeBody = (response: Response): boolean => {
+    const body = (response as unknown as Record<symbol, unknown> | undefined)?.[slot];
+    return typeof body === "string" || body instanceof Uint8Array;
+  };
+  return _wholeBody;
+}
+
 /** Wraps a `Deno.HttpServer` for the shutdown sequence. */
 export function _denoServer(server: DenoServerLike): RuntimeServer {
   return {

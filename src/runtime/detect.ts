@@ -1,7 +1,14 @@
 // Runtime detection, in one place, by feature, when called (never at import time).
 
 import { _bunRuntime, _bunServer, _isBunServer } from "./bun.ts";
-import { _denoRuntime, _denoServer, _isDenoServer, _trackDenoUpgrades } from "./deno.ts";
+import {
+  _denoRuntime,
+  _denoServer,
+  _denoWholeBodyTest,
+  _isDenoServer,
+  _trackDenoUpgrades,
+  type _WholeBodyTest,
+} from "./deno.ts";
 import type { Runtime, RuntimeServer } from "./types.ts";
 
 /** The runtime this code runs on. */
@@ -32,4 +39,9 @@ export function _adaptServer(where: string, server: unknown): RuntimeServer {
 /** Starts tracking WebSocket upgrades where the runtime needs it (Deno); idempotent. */
 export function _trackUpgrades(): void {
   if ("Deno" in globalThis) _trackDenoUpgrades();
+}
+
+/** A cheap test for responses with nothing left to stream, where the runtime offers one (Deno). */
+export function _wholeBodyTest(): _WholeBodyTest | undefined {
+  return "Deno" in globalThis ? _denoWholeBodyTest() : undefined;
 }

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { graceful, type Logger, ShutdownError, type ShutdownReport } from "../../mod.ts";
+import { _wholeBodyTest } from "../../src/runtime/detect.ts";
 import { FakeClock, flush } from "./_fake_clock.ts";
 
 /** A Deno-like `info` whose `completed` the test settles. */
@@ -150,12 +151,48 @@ describe("graceful()", () => {
 
   it("counts a request until Deno's info.completed settles", async () => {
     const info = denoInfo();
-    const g = graceful(() => new Response("ok"), { logger: false });
+    const body = () => new ReadableStream({ pull: (c) => c.close() });
+    const g = graceful(() => new Response(body()), { logger: false });
     await call(g.fetch, get(), info);
     assert.equal(g.inFlight, 1, "the body is still being written");
     info.complete();
     await flush();
     assert.equal(g.inFlight, 0);
+  });
+
+  it("hands a string or bytes body over whole on Deno, reading neither headers nor completed", async () => {
+    const test = _wholeBodyTest();
+    if (!("Deno" in globalThis)) {
+      assert.equal(test, undefined, "only Deno has a whole-body slot");
+      return;
+    }
+    assert.equal(typeof test, "function", "this Deno's whole-body slot was not found");
+    const made: Response[] = [];
+    const g = graceful((req: Request) => {
+      const path = new URL(req.url).pathname;
+      const response = path === "/bytes"
+        ? new Response(new Uint8Array([1, 2]))
+        : path === "/json"
+        ? Response.json({ ok: true })
+        : new Response("ok");
+      made.push(response);
+      return response;
+    }, { logger: false });
+    const info = {
+      get completed(): Promise<void> {
+        throw new Error("completed was read for a whole body");
+      },
+    };
+    for (const path of ["/", "/bytes", "/json"]) {
+      const response = await call(g.fetch, get(path), info);
+      assert.equal(response, made.at(-1), `${path}: the very response the handler made`);
+      assert.ok(test!(response), `${path}: its headers were read (Deno's fast path is lost)`);
+      assert.equal(g.inFlight, 0, `${path}: ended when the handler returned`);
+    }
+    assert.equal(test!(new Response(new ReadableStream())), false, "a stream is not whole");
+    const touched = new Response("ok");
+    touched.headers.get("content-type");
+    assert.equal(test!(touched), false, "once its headers were read, Deno streams it as usual");
   });
 
   it("stops counting at once when a handler throws or rejects", async () => {

@@ -51,6 +51,7 @@ import {
   type TimerId,
 } from "../../mod.ts";
 import { _denoServer } from "../../src/runtime/deno.ts";
+import { _wholeBodyTest } from "../../src/runtime/detect.ts";
 
 /** `_FORCE_GRACE_MS` in src/graceful.ts: waited at most twice after the deadline. */
 const FORCE_GRACE_MS = 100;
@@ -59,6 +60,8 @@ const AUTO_DRAIN_MAX_MS = 300;
 const AUTO_DRAIN_QUIET_MS = 20;
 /** Ordering margin: the model looks at the state this long before the deadline fires. */
 const EPSILON = 1e-6;
+/** The library's own test for bodies Deno takes whole (undefined on Bun). */
+const WHOLE_BODY = _wholeBodyTest();
 const DEFAULT_FRAME = "retry: 1000\n\n";
 const CUSTOM_FRAME = "event: end\ndata: bye\n\n";
 const SERVICE_UNAVAILABLE = "Service Unavailable: the server is shutting down\n";
@@ -724,6 +727,9 @@ class Sim {
     this.check(r.response === undefined, `request ${r.id}: answered twice`);
     r.response = response;
     r.producedAt = this.clock.now();
+    // Deno takes a string or bytes body whole when the handler returns (its completed settles
+    // then) and writes it into the socket at once, whatever the client's reading pace.
+    const whole = this.plan.mode !== "bun" && WHOLE_BODY?.(response) === true;
     const close = response.headers.get("connection") === "close";
     if (r.expectClose || response.status === 503) {
       this.check(
@@ -751,6 +757,17 @@ class Sim {
     if (response.body === null) {
       r.outcome = "done";
       this.#end(r);
+      return;
+    }
+    if (whole) {
+      response.text().then((text) =>
+        this.#guard(() => {
+          if (r.outcome !== undefined) return;
+          r.text = text;
+          r.outcome = "done";
+          this.#end(r);
+        })
+      );
       return;
     }
     this.#pump(r, response.body).catch((error: unknown) => {
