@@ -14,6 +14,8 @@ export interface ReportHeader extends RunHeader {
 
 /** Throughput goal: graceful req/s at least this fraction of raw (median of pairwise ratios). */
 export const RPS_GOAL = 0.97;
+/** Latency goal: graceful p99 at most this multiple of raw p99 (median of pairwise ratios). */
+export const P99_GOAL = 1.05;
 /** Last byte → exit goal, p99, in milliseconds. */
 export const LAST_BYTE_GOAL_MS = 10;
 
@@ -79,7 +81,15 @@ export function markdown(
     lines.push(
       `| p99 latency, graceful ÷ raw (median of pairwise ratios, min–max) | ${label(c)} | ` +
         `raw p99 ${_f(s.p99Ms.raw.median, 2)} ms (graceful ${_f(s.p99Ms.graceful.median, 2)}) | ` +
-        `${_f(s.p99Ratio.median, 3)} (${_range(s.p99Ratio, 3)}) | — |`,
+        `**${_f(s.p99Ratio.median, 3)}** (${_range(s.p99Ratio, 3)}; 95% CI of the median ${
+          _f(s.p99RatioInterval.low, 3)
+        }–${_f(s.p99RatioInterval.high, 3)}) | ≤ ${P99_GOAL}: ${
+          _verdict(s.p99Ratio.median <= P99_GOAL)
+        }${
+          s.p99RatioInterval.low <= P99_GOAL && s.p99RatioInterval.high > P99_GOAL
+            ? " (not resolved: the CI spans the goal)"
+            : ""
+        } |`,
     );
   }
   for (const c of throughput) {

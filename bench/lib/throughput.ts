@@ -87,6 +87,8 @@ export interface ThroughputSummary {
   /** 95% bootstrap interval of the median req/s ratio. */
   rpsRatioInterval: { low: number; high: number };
   p99Ratio: Spread;
+  /** 95% bootstrap interval of the median p99 ratio. */
+  p99RatioInterval: { low: number; high: number };
   cpuRatio: Spread;
   /** Socket errors plus non-2xx responses over every measured run. */
   errors: number;
@@ -164,6 +166,7 @@ export function summarise(all: ThroughputRun[], seed = 1): ThroughputSummary {
     rpsRatio: spread(_ratios(runs, rps)),
     rpsRatioInterval: medianInterval(_ratios(runs, rps), prng(seed)),
     p99Ratio: spread(_ratios(runs, p99)),
+    p99RatioInterval: medianInterval(_ratios(runs, p99), prng(seed + 1)),
     cpuRatio: spread(_ratios(runs, cpu)),
     errors: all.reduce((sum, r) => sum + _errors(r.wrk), 0),
     rpsRatioAllPairs: spread(_ratios(all, rps)),
