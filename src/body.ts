@@ -6,10 +6,14 @@ import type { _Cuttable } from "./in_flight.ts";
 /** How a tracked body ended. */
 export type _BodyOutcome = "complete" | "cancelled" | "errored" | "ended" | "cut";
 
+/** Told once when a tracked body ended, and how; one function serves every body of a server. */
+export type _BodyEnded = (body: TrackedBody, outcome: _BodyOutcome) => void;
+
 /**
- * Wraps a response body so that it can be ended cleanly or cut, and reports how it ended. The
- * instance is its own underlying source (no closures): on Deno 2.9 every open SSE stream carries
- * one, and bench/README.md shows the wrapper's heap cost against the runtime's floor.
+ * Wraps a response body so that it can be ended cleanly or cut, and reports how it ended. On Deno
+ * 2.9 every open SSE stream carries one, so it holds no closures and no promise reactions of its
+ * own while the stream is open: the instance is its own underlying source, the end callback is
+ * shared, and bench/README.md shows the heap cost against the runtime's floor.
  */
 export class TrackedBody implements _Cuttable {
   /** The stream to hand to the runtime in place of the original body. */
@@ -17,23 +21,16 @@ export class TrackedBody implements _Cuttable {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   /** Cleared once the body ended: `undefined` means settled. */
-  #onEnd: ((outcome: _BodyOutcome) => void) | undefined;
-  /** The original body closed by itself (its last chunks may still be on their way). */
-  #sourceClosed = false;
+  #onEnd: _BodyEnded | undefined;
 
   /**
    * @param source The original body; it is locked from now on.
-   * @param onEnd Called once, with how the body ended.
+   * @param onEnd Called once, with this body and how it ended.
    */
-  constructor(source: ReadableStream<Uint8Array>, onEnd: (outcome: _BodyOutcome) => void) {
+  constructor(source: ReadableStream<Uint8Array>, onEnd: _BodyEnded) {
     this.#reader = source.getReader();
     this.#onEnd = onEnd;
     this.stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
-    // A handler may end its stream while a slow client is still reading: end() must then let the
-    // rest through, not append a final frame after the handler's own last event.
-    this.#reader.closed.then(() => {
-      this.#sourceClosed = true;
-    }, () => {});
   }
 
   /** Underlying source: keeps the controller. */
@@ -66,16 +63,29 @@ export class TrackedBody implements _Cuttable {
     return this.#onEnd === undefined;
   }
 
-  /** Ends the body cleanly after writing `last` (if given) and cancels the source. */
+  /**
+   * Ends the body cleanly after writing `last` (if given) and cancels the source, a microtask
+   * later. A handler may have ended its stream while a slow client is still reading: then the
+   * rest goes through as it is, with no final frame after the handler's own last event. Whether
+   * the source closed shows only through `reader.closed`; its reaction, queued first, has run by
+   * the time the check below runs when the source is already closed.
+   */
   end(last?: Uint8Array, reason?: unknown): void {
-    if (this.#sourceClosed || !this.#settle("ended")) return;
-    try {
-      if (last !== undefined && last.byteLength > 0) this.#controller!.enqueue(last);
-      this.#controller!.close();
-    } catch {
-      // The runtime already cancelled the stream: nothing left to deliver.
-    }
-    this.#reader.cancel(reason).catch(() => {});
+    if (this.#onEnd === undefined) return;
+    let sourceClosed = false;
+    this.#reader.closed.then(() => {
+      sourceClosed = true;
+    }, () => {});
+    queueMicrotask(() => {
+      if (sourceClosed || !this.#settle("ended")) return;
+      try {
+        if (last !== undefined && last.byteLength > 0) this.#controller!.enqueue(last);
+        this.#controller!.close();
+      } catch {
+        // The runtime already cancelled the stream: nothing left to deliver.
+      }
+      this.#reader.cancel(reason).catch(() => {});
+    });
   }
 
   /** Errors the body so the runtime aborts the connection, and cancels the source. */
@@ -93,7 +103,7 @@ export class TrackedBody implements _Cuttable {
     const onEnd = this.#onEnd;
     if (onEnd === undefined) return false;
     this.#onEnd = undefined;
-    onEnd(outcome);
+    onEnd(this, outcome);
     return true;
   }
 }

@@ -366,6 +366,11 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #run: Promise<ShutdownReport> | undefined;
   #resolveFinished: (report: ShutdownReport) => void;
   #end = (): void => this.#tracker.end();
+  /** Shared by every tracked body (no closure per stream). */
+  #bodyEnded = (body: TrackedBody): void => {
+    this.#tracker.deleteBody(body);
+    this.#sse.delete(body);
+  };
   #wholeBody = _wholeBodyTest();
 
   constructor(handler: H, settings: _Settings) {
@@ -532,8 +537,10 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   #respond(response: Response, arg: unknown, request: Request): Response | undefined {
-    // Deno: a string or bytes body is handed over whole; not even its headers are read.
-    if (this.#wholeBody?.(response) && this.#life.state === "serving") {
+    // Deno: a string or bytes body is handed over whole; while serving not even its headers are
+    // read, and during the drain it only gets Connection: close (it keeps its Content-Length).
+    if (this.#wholeBody?.(response)) {
+      if (this.#life.state !== "serving") response = _withConnectionClose(response);
       this.#tracker.end();
       return response;
     }
@@ -568,15 +575,10 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #track(response: Response, sse: boolean): Response {
     const body = response.body;
     if (body === null) return response;
-    const tracker = this.#tracker;
-    const streams = this.#sse;
-    const tracked: TrackedBody = new TrackedBody(body, () => {
-      tracker.deleteBody(tracked);
-      if (sse) streams.delete(tracked);
-    });
-    tracker.addBody(tracked);
+    const tracked = new TrackedBody(body, this.#bodyEnded);
+    this.#tracker.addBody(tracked);
     if (sse) {
-      streams.add(tracked);
+      this.#sse.add(tracked);
       if (this.#endingStreams) this.#endStream(tracked);
     }
     // The response itself as the init: status, statusText and headers, with no copy made here.

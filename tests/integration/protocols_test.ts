@@ -1136,6 +1136,9 @@ for (const runtime of ["deno", "bun"] as const) {
           assert.equal(during.status, 200);
           assert.equal(Buffer.from(during.body).toString(), "ok");
           assert.ok(hasClose(during.headers.get("connection")), "no Connection: close");
+          // A text body keeps its length during the drain (Deno: handed over whole, not wrapped).
+          assert.equal(during.headers.get("content-length"), "2", "sent without its length");
+          assert.equal(during.headers.has("transfer-encoding"), false, "sent chunked");
 
           await sleep(200);
           if (runtime === "bun") {

@@ -174,6 +174,8 @@ describe("graceful()", () => {
         ? new Response(new Uint8Array([1, 2]))
         : path === "/json"
         ? Response.json({ ok: true })
+        : path === "/404"
+        ? new Response("missing", { status: 404, headers: { "x-trace": "1" } })
         : new Response("ok");
       made.push(response);
       return response;
@@ -186,13 +188,29 @@ describe("graceful()", () => {
     for (const path of ["/", "/bytes", "/json"]) {
       const response = await call(g.fetch, get(path), info);
       assert.equal(response, made.at(-1), `${path}: the very response the handler made`);
-      assert.ok(test!(response), `${path}: its headers were read (Deno's fast path is lost)`);
+      const slot = Object.getOwnPropertySymbols(response).find((s) =>
+        s.description === "serve fast body"
+      )!;
+      assert.notEqual(
+        (response as unknown as Record<symbol, unknown>)[slot],
+        null,
+        `${path}: its headers were read (Deno's fast path is lost)`,
+      );
       assert.equal(g.inFlight, 0, `${path}: ended when the handler returned`);
     }
+    const missing = await call(g.fetch, get("/404"), info);
+    assert.equal(missing, made.at(-1), "a string body with a status of its own: as made");
+    assert.equal(g.inFlight, 0, "a string body with a status of its own: ended at once");
     assert.equal(test!(new Response(new ReadableStream())), false, "a stream is not whole");
-    const touched = new Response("ok");
-    touched.headers.get("content-type");
-    assert.equal(test!(touched), false, "once its headers were read, Deno streams it as usual");
+    assert.equal(test!(new Response(new Blob(["x"]))), false, "a Blob is streamed by Deno");
+    assert.equal(test!(new Response(null)), false, "no body is not a whole body");
+    // During the drain: the same response, with Connection: close, not re-chunked.
+    g.shutdown();
+    const draining = await call(g.fetch, get(), info);
+    assert.equal(draining, made.at(-1), "the very response the handler made, not a wrapper");
+    assert.equal(draining.headers.get("connection"), "close");
+    assert.equal(await draining.text(), "ok");
+    assert.equal(g.inFlight, 0, "ended when the handler returned");
   });
 
   it("stops counting at once when a handler throws or rejects", async () => {
@@ -456,7 +474,7 @@ describe("graceful()", () => {
     await clock.advance(200);
     assert.equal(server.closeCalls, 0, "listener kept open while the upload arrives");
     d.resolve(new Response("received"));
-    await pending;
+    assert.equal(await (await pending).text(), "received");
     info.complete();
     await flush();
     assert.equal(server.closeCalls, 1);
