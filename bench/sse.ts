@@ -141,7 +141,8 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < reps; rep++) {
       for (const streams of streamCounts) {
         for (const runtime of subjects) {
-          const order: SseMode[] = rep % 2 === 0 ? ["raw", "graceful"] : ["graceful", "raw"];
+          const modes: SseMode[] = ["raw", "graceful", "own"];
+          const order = modes.map((_, i) => modes[(i + rep) % modes.length]!);
           for (const m of order) {
             const run = await sseRun(settings, runtime, m, streams, rep);
             runs.push(run);

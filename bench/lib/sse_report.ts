@@ -63,6 +63,18 @@ function _afterGrace(s: Spread, graceMs: number): string {
   return `${_f(graceMs, 0)} ${_signed(beyond(s.median)).replace(/^([+−])/, "$1 ")} ms${range}`;
 }
 
+/** The anchor of the app ending its own streams on the raw runtime (no grace). */
+function _own(s: SseSummary, metric: "lastEndMs" | "exitMs"): string {
+  const o = s.own;
+  if (o.runs === 0) return "";
+  const what = metric === "lastEndMs" ? "last clean end" : "exit";
+  const unclean = o.allCleanRuns < o.runs
+    ? `; not all clean in ${o.runs - o.allCleanRuns} runs`
+    : "";
+  return `The app ending its own streams at SIGTERM on the raw runtime: ${what} at ` +
+    `${_spread(o[metric], (ms) => `${_f(ms, 0)} ms`)}${unclean}`;
+}
+
 /** Builds the markdown: a context line, then one table (metric, runtime, anchor, result, goal). */
 export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): string {
   const v = header.versions;
@@ -89,7 +101,8 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
       g.lastEndBeyondGraceMs.max <= END_BEYOND_GRACE_GOAL_MS;
     lines.push(
       `| SSE: SIGTERM → last of ${s.streams} streams ended cleanly (${runs}) | ${label(s)} | ` +
-        `${rawHang(s)}; ${s.raw.clean} of ${s.raw.opened} streams ended cleanly | ` +
+        `${rawHang(s)}; ${s.raw.clean} of ${s.raw.opened} streams ended cleanly. ` +
+        `${_own(s, "lastEndMs")} | ` +
         `**${_afterGrace(g.lastEndMs, grace)}**; first end ${_afterGrace(g.firstEndMs, grace)} | ` +
         `all clean, ≤ streamGrace + ${END_BEYOND_GRACE_GOAL_MS} ms in every run: ${
           _verdict(met)
@@ -100,7 +113,7 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
     const g = s.graceful;
     lines.push(
       `| SSE: SIGTERM → process exit, ${s.streams} streams (${runs}) | ${label(s)} | ` +
-        `${rawHang(s)} | ${_afterGrace(g.exitMs, grace)}` +
+        `${rawHang(s)}. ${_own(s, "exitMs")} | ${_afterGrace(g.exitMs, grace)}` +
         (g.exitedByItself < s.runs
           ? `; did not exit by itself in ${s.runs - g.exitedByItself}/${s.runs} runs`
           : "") +
@@ -141,7 +154,9 @@ export function sseMarkdown(header: SseReportHeader, summaries: SseSummary[]): s
   lines.push(
     "",
     `The fixture (\`bench/servers/sse.ts\`) serves an endless stream that ignores the shutdown ` +
-      `(\`: ok\` at once, then \`data: tick\` every second); graceful is \`serve()\` with its ` +
+      `(\`: ok\` at once, then \`data: tick\` every second), and in the "own" anchor ends ` +
+      `every stream itself at SIGTERM (\`retry: 1000\`, then the end) before the runtime's ` +
+      `own shutdown; graceful is \`serve()\` with its ` +
       `defaults (streamGrace ${grace} ms, final frame \`retry: 1000\`). Server pinned to CPU 0, ` +
       `clients to CPU 1; each run starts a fresh server. End times are what the clients saw, ` +
       `on the wall clock shared with the orchestrator that sent SIGTERM; a clean end is the ` +

@@ -16,8 +16,11 @@ import type { RuntimeCommand } from "./runtimes.ts";
 import type { SseClientResult } from "./sse_client.ts";
 import { type Distribution, distribution, round, type Spread, spread } from "./stats.ts";
 
-/** Raw runtime server (`shutdown()` / `stop()` on SIGTERM), or the library's serve(). */
-export type SseMode = "raw" | "graceful";
+/**
+ * Raw runtime server (`shutdown()` / `stop()` on SIGTERM), the same server whose app ends its own
+ * streams on SIGTERM (`own`: the runtime's floor for ending N streams), or the library's serve().
+ */
+export type SseMode = "raw" | "own" | "graceful";
 
 /** Shared settings of the SSE scenario. */
 export interface SseSettings {
@@ -159,6 +162,16 @@ export interface SseSummary {
     exitAfterDrainedMs: Spread;
     rssBytesPerStream: Spread;
     heapBytesPerStream: Spread;
+  };
+  /** The app ending its own streams on the raw runtime at SIGTERM (no grace). */
+  own: {
+    runs: number;
+    exitedByItself: number;
+    allCleanRuns: number;
+    /** SIGTERM → the last stream's clean end, per run (ms). */
+    lastEndMs: Spread;
+    /** SIGTERM → process exit, per run (ms). */
+    exitMs: Spread;
   };
   /** graceful − raw bytes per stream, run pair by run pair (same repetition). */
   extraRssBytesPerStream: Spread;
@@ -447,6 +460,7 @@ export function summariseSse(runs: SseRun[], graceMs: number): SseSummary {
   const first = runs[0]!;
   const of = (mode: SseMode): SseRun[] => runs.filter((r) => r.mode === mode);
   const raw = of("raw");
+  const own = of("own");
   const graceful = of("graceful");
   const cut = (r: SseRun): number => r.ends.cutReset + r.ends.cutClosed;
   const total = (list: SseRun[], pick: (r: SseRun) => number): number =>
@@ -497,6 +511,13 @@ export function summariseSse(runs: SseRun[], graceMs: number): SseSummary {
       ),
       rssBytesPerStream: spread(graceful.map(rss)),
       heapBytesPerStream: spread(graceful.map(heap)),
+    },
+    own: {
+      runs: own.length,
+      exitedByItself: own.filter((r) => r.exit.byItself).length,
+      allCleanRuns: own.filter((r) => r.opened === r.streams && r.ends.clean === r.opened).length,
+      lastEndMs: times(own.map(lastEnd)),
+      exitMs: times(own.map((r) => r.exit.sigtermToExitMs)),
     },
     extraRssBytesPerStream: spread(pairs(rss)),
     extraHeapBytesPerStream: spread(pairs(heap)),

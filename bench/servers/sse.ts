@@ -6,9 +6,12 @@
 //
 // Environment:
 //   MODE  raw (Deno.serve / Bun.serve; SIGTERM -> shutdown()/stop() -> exit once it resolves,
-//         which it does not while a stream is open), or graceful (serve() from mod.ts with
-//         logger: false: SIGTERM -> the library ends the streams after streamGrace -> exit; a
-//         cleanup hook prints `drained at <ms>`, performance.timeOrigin + now). Default: raw.
+//         which it does not while a stream is open), own (the same raw server, but on SIGTERM the
+//         app itself writes `retry: 1000` to every open stream and closes it, then shutdown()/
+//         stop() -> exit: what the runtime needs to end N streams, the anchor for the library's
+//         end time), or graceful (serve() from mod.ts with logger: false: SIGTERM -> the library
+//         ends the streams after streamGrace -> exit; a cleanup hook prints `drained at <ms>`,
+//         performance.timeOrigin + now). Default: raw.
 //   PORT  0 picks a free port. Prints `listening on http://127.0.0.1:PORT` once ready.
 //
 // Routes:
@@ -20,7 +23,7 @@
 import process from "node:process";
 import { serve } from "../../mod.ts";
 
-type Mode = "raw" | "graceful";
+type Mode = "raw" | "own" | "graceful";
 type Handler = (request: Request) => Response;
 
 /** The part of Bun's server this fixture uses. */
@@ -38,12 +41,17 @@ interface BunGlobal {
 const HOSTNAME = "127.0.0.1";
 const OK = new TextEncoder().encode(": ok\n\n");
 const TICK = new TextEncoder().encode("data: tick\n\n");
+const RETRY = new TextEncoder().encode("retry: 1000\n\n");
+
+/** Open streams' own ending (MODE=own): the final frame, the end, the timer stopped. */
+const endings = new Set<() => void>();
+let own = false;
 
 function mode(): Mode {
   const raw = process.env.MODE;
   if (raw === undefined || raw === "") return "raw";
-  if (raw !== "raw" && raw !== "graceful") {
-    throw new TypeError(`sse: MODE must be raw or graceful, received ${JSON.stringify(raw)}`);
+  if (raw !== "raw" && raw !== "own" && raw !== "graceful") {
+    throw new TypeError(`sse: MODE must be raw, own or graceful, received ${JSON.stringify(raw)}`);
   }
   return raw;
 }
@@ -60,9 +68,17 @@ function port(): number {
 /** An endless event stream that knows nothing of the shutdown. */
 function events(): Response {
   let timer: ReturnType<typeof setInterval> | undefined;
+  let ending: (() => void) | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(OK);
+      ending = (): void => {
+        clearInterval(timer);
+        controller.enqueue(RETRY);
+        controller.close();
+      };
+      // Only in MODE=own, so that raw and graceful hold exactly the same per stream.
+      if (own) endings.add(ending);
       timer = setInterval(() => {
         try {
           controller.enqueue(TICK);
@@ -74,6 +90,7 @@ function events(): Response {
     },
     cancel() {
       clearInterval(timer);
+      if (ending !== undefined) endings.delete(ending);
     },
   });
   return new Response(body, {
@@ -126,6 +143,7 @@ function listen(): { port: number; close: () => Promise<void> } {
 }
 
 function main(): void {
+  own = mode() === "own";
   if (mode() === "graceful") {
     const server = serve(handler, {
       port: port(),
@@ -141,6 +159,10 @@ function main(): void {
   }
   const listening = listen();
   const onSigterm = (): void => {
+    if (own) {
+      for (const end of endings) end();
+      endings.clear();
+    }
     listening.close().then(() => process.exit(0), () => process.exit(1));
   };
   // Both runtimes replace the default termination once a listener is installed (D6c, B6).
