@@ -10,19 +10,9 @@
 // the signal handler: `[raw] closing the listener after N ms` and `[raw] drained in N ms`.
 
 import process from "node:process";
+import { listenRaw } from "./_raw_listen.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
-
-/** The part of Bun's server this fixture uses. */
-interface BunServer {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): Promise<void>;
-}
-
-/** The part of the `Bun` global this fixture uses. */
-interface BunGlobal {
-  serve(options: { port: number; hostname: string; fetch: Handler }): BunServer;
-}
 
 const HOSTNAME = "127.0.0.1";
 
@@ -47,20 +37,6 @@ async function handler(request: Request): Promise<Response> {
   return new Response("ok", { headers: { "content-type": "text/plain; charset=UTF-8" } });
 }
 
-/** Starts the runtime's own server; returns its port and its graceful close. */
-function listen(): { port: number; close: () => Promise<void> } {
-  if ("Deno" in globalThis) {
-    const server = Deno.serve({ port: port(), hostname: HOSTNAME, onListen: () => {} }, handler);
-    return { port: server.addr.port, close: () => server.shutdown() };
-  }
-  if ("Bun" in globalThis) {
-    const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
-    const server = bun.serve({ port: port(), hostname: HOSTNAME, fetch: handler });
-    return { port: server.port, close: () => server.stop() };
-  }
-  throw new Error("raw_shutdown: run this under Deno or Bun");
-}
-
 function onSigterm(listener: () => void): void {
   // Both runtimes replace the default termination once a listener is installed (D6c, B6).
   if ("Deno" in globalThis) Deno.addSignalListener("SIGTERM", listener);
@@ -68,7 +44,7 @@ function onSigterm(listener: () => void): void {
 }
 
 function main(): void {
-  const listening = listen();
+  const listening = listenRaw("raw_shutdown", port(), HOSTNAME, handler);
   let started = false;
   onSigterm(() => {
     if (started) return;

@@ -21,20 +21,14 @@
 //             answers process.memoryUsage() as JSON. The orchestrator reads RSS from /proc itself.
 
 import process from "node:process";
+import { listenRaw } from "./_raw_listen.ts";
 import { serve } from "../../mod.ts";
 
 type Mode = "raw" | "own" | "graceful";
 type Handler = (request: Request) => Response;
 
-/** The part of Bun's server this fixture uses. */
-interface BunServer {
-  readonly port: number;
-  stop(closeActiveConnections?: boolean): Promise<void>;
-}
-
 /** The part of the `Bun` global this fixture uses. */
 interface BunGlobal {
-  serve(options: { port: number; hostname: string; fetch: Handler }): BunServer;
   gc(force: boolean): void;
 }
 
@@ -128,20 +122,6 @@ function ready(actualPort: number): void {
   console.log(`listening on http://${HOSTNAME}:${actualPort}`);
 }
 
-/** Starts the runtime's own server; returns its port and its graceful close. */
-function listen(): { port: number; close: () => Promise<void> } {
-  if ("Deno" in globalThis) {
-    const server = Deno.serve({ port: port(), hostname: HOSTNAME, onListen: () => {} }, handler);
-    return { port: server.addr.port, close: () => server.shutdown() };
-  }
-  if ("Bun" in globalThis) {
-    const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
-    const server = bun.serve({ port: port(), hostname: HOSTNAME, fetch: handler });
-    return { port: server.port, close: () => server.stop() };
-  }
-  throw new Error("sse: run this under Deno or Bun");
-}
-
 function main(): void {
   own = mode() === "own";
   if (mode() === "graceful") {
@@ -157,7 +137,7 @@ function main(): void {
     });
     return;
   }
-  const listening = listen();
+  const listening = listenRaw("sse", port(), HOSTNAME, handler);
   const onSigterm = (): void => {
     if (own) {
       for (const end of endings) end();
