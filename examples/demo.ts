@@ -109,6 +109,18 @@ app.get("/sse-raw", () => {
   });
 });
 
+// Hono's streamSSE, ignoring the shutdown signal: ended by the library like /sse-raw; Hono then
+// aborts the stream, which runs its onAbort callbacks and ends the loop.
+app.get("/sse-hono-raw", (c) =>
+  streamSSE(c, async (stream) => {
+    stream.onAbort(() => console.error("[demo] /sse-hono-raw aborted"));
+    let id = 0;
+    while (!stream.aborted) {
+      await stream.writeSSE({ id: String(id), event: "tick", data: `hono ${id++}` });
+      await sleep(100);
+    }
+  }));
+
 // Never answers and ignores the shutdown: cut at the deadline.
 app.get("/hang", () => new Promise<Response>(() => {}));
 

@@ -1,13 +1,25 @@
-// A response body wrapper used only where the library must be able to end or cut a stream:
-// never on the hot path (wrapping every body costs 50-80% of small-request throughput).
+// How the library ends or cuts a response stream it does not own, used only where it must (SSE
+// streams, and bodies streamed during the drain on Deno): never on the hot path. On Deno the
+// stream is ended in place; elsewhere it is wrapped (wrapping every body costs 50-80% of
+// small-request throughput).
 
 import type { _Cuttable } from "./in_flight.ts";
+import type { _StreamSlots } from "./runtime/deno.ts";
 
 /** How a tracked body ended. */
 export type _BodyOutcome = "complete" | "cancelled" | "errored" | "ended" | "cut";
 
 /** Told once when a tracked body ended, and how; one function serves every body of a server. */
-export type _BodyEnded = (body: TrackedBody, outcome: _BodyOutcome) => void;
+export type _BodyEnded = (body: _EndableBody, outcome: _BodyOutcome) => void;
+
+/** A response body the library can end cleanly or cut. */
+export interface _EndableBody extends _Cuttable {
+  /**
+   * Ends the body cleanly after writing `last` (if given) and cancels its source, unless the
+   * handler ended it itself. `false` when it cannot be ended yet and must be asked again later.
+   */
+  end(last?: Uint8Array, reason?: unknown): boolean;
+}
 
 /**
  * Wraps a response body so that it can be ended cleanly or cut, and reports how it ended. On Deno
@@ -15,7 +27,7 @@ export type _BodyEnded = (body: TrackedBody, outcome: _BodyOutcome) => void;
  * own while the stream is open: the instance is its own underlying source, the end callback is
  * shared, and bench/README.md shows the heap cost against the runtime's floor.
  */
-export class TrackedBody implements _Cuttable {
+export class TrackedBody implements _EndableBody {
   /** The stream to hand to the runtime in place of the original body. */
   readonly stream: ReadableStream<Uint8Array>;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -70,8 +82,8 @@ export class TrackedBody implements _Cuttable {
    * the source closed shows only through `reader.closed`; its reaction, queued first, has run by
    * the time the check below runs when the source is already closed.
    */
-  end(last?: Uint8Array, reason?: unknown): void {
-    if (this.#onEnd === undefined) return;
+  end(last?: Uint8Array, reason?: unknown): boolean {
+    if (this.#onEnd === undefined) return true;
     let sourceClosed = false;
     this.#reader.closed.then(() => {
       sourceClosed = true;
@@ -86,6 +98,7 @@ export class TrackedBody implements _Cuttable {
       }
       this.#reader.cancel(reason).catch(() => {});
     });
+    return true;
   }
 
   /** Errors the body so the runtime aborts the connection, and cancels the source. */
@@ -97,6 +110,88 @@ export class TrackedBody implements _Cuttable {
       // Already closed by the runtime.
     }
     this.#reader.cancel(reason).catch(() => {});
+  }
+
+  #settle(outcome: _BodyOutcome): boolean {
+    const onEnd = this.#onEnd;
+    if (onEnd === undefined) return false;
+    this.#onEnd = undefined;
+    onEnd(this, outcome);
+    return true;
+  }
+}
+
+/**
+ * A Deno response stream ended in place, through its own controller: no second stream and no
+ * second copy of each chunk (bench/README.md: "Heap per open SSE stream"). The runtime reports
+ * the end of the response (`info.completed`), so the instance holds only the controller.
+ */
+export class InPlaceBody implements _EndableBody {
+  #controller: ReadableStreamDefaultController<Uint8Array>;
+  #slots: _StreamSlots;
+  /** Cleared once the body ended: `undefined` means settled. */
+  #onEnd: _BodyEnded | undefined;
+
+  /**
+   * @param controller The controller of the body the runtime reads (see `_StreamSlots`).
+   * @param slots How to read the stream's state.
+   * @param onEnd Called once, with this body and how it ended.
+   */
+  constructor(
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    slots: _StreamSlots,
+    onEnd: _BodyEnded,
+  ) {
+    this.#controller = controller;
+    this.#slots = slots;
+    this.#onEnd = onEnd;
+  }
+
+  /** The runtime is done with the response: written out, or the client went away. */
+  over(): void {
+    this.#settle("complete");
+  }
+
+  /**
+   * Ends the body only while the runtime's read is waiting, so that the final frame goes
+   * straight to it and the stream is closed at once: a source that answers a pending pull
+   * after that cannot error the stream with the frame still queued. A handler that closed its
+   * stream keeps it as it is (no final frame after its own last event).
+   */
+  end(last?: Uint8Array, reason?: unknown): boolean {
+    if (this.#onEnd === undefined) return true;
+    const c = this.#controller;
+    if (!this.#slots.open(c)) return true;
+    if (!this.#slots.waiting(c)) return false;
+    this.#settle("ended");
+    this.#cancelSource(reason);
+    try {
+      if (last !== undefined && last.byteLength > 0) c.enqueue(last);
+      c.close();
+    } catch {
+      // The source's cancel closed or errored the stream itself.
+    }
+    return true;
+  }
+
+  /** Errors the body so the runtime aborts the connection, and cancels the source. */
+  cut(reason: unknown): void {
+    if (!this.#settle("cut")) return;
+    this.#cancelSource(reason);
+    try {
+      this.#controller.error(reason);
+    } catch {
+      // Already errored.
+    }
+  }
+
+  /** Runs the source's cancel while the stream is open (closing it clears the algorithm). */
+  #cancelSource(reason: unknown): void {
+    try {
+      this.#slots.cancelSource(this.#controller, reason)?.catch(() => {});
+    } catch {
+      // A source whose cancel throws synchronously: the stream still ends.
+    }
   }
 
   #settle(outcome: _BodyOutcome): boolean {

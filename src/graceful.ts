@@ -2,7 +2,7 @@
 // runs the shutdown sequence (lame duck, listener close, event-driven drain, deadline, hooks).
 // It never exits the process and never installs a listener; serve() adds that policy.
 
-import { TrackedBody } from "./body.ts";
+import { type _EndableBody, InPlaceBody, TrackedBody } from "./body.ts";
 import { _sleep, type Clock, systemClock, type TimerId } from "./clock.ts";
 import { ShutdownError } from "./errors.ts";
 import {
@@ -17,7 +17,7 @@ import { _logger, type Logger } from "./logger.ts";
 import { _duration, _knownKeys, _optionsObject, _show } from "./options.ts";
 import { _bunWebSocketHandlers, type BunWebSocketLike } from "./runtime/bun.ts";
 import { _takeDenoSocket } from "./runtime/deno.ts";
-import { _adaptServer, _trackUpgrades, _wholeBodyTest } from "./runtime/detect.ts";
+import { _adaptServer, _streamSlots, _trackUpgrades, _wholeBodyTest } from "./runtime/detect.ts";
 import type { RuntimeServer } from "./runtime/types.ts";
 import { _isSignalName, type SignalName } from "./signals.ts";
 import { _Lifecycle, type Lifecycle } from "./lifecycle.ts";
@@ -209,6 +209,8 @@ const _AUTO_DRAIN_MAX_MS = 300;
 const _AUTO_DRAIN_QUIET_MS = 20;
 /** Milliseconds between progress lines while draining. */
 const _PROGRESS_MS = 1000;
+/** How often an SSE stream the runtime was still writing to is asked again to end (Deno). */
+const _END_RETRY_MS = 10;
 const _GRACEFUL_KEYS = [
   "timeout",
   "drainDelay",
@@ -361,17 +363,21 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #closing: Promise<void>[] = [];
   #hooks: _Hook[] = [];
   #hooksRan = false;
-  #sse = new Set<TrackedBody>();
+  #sse = new Set<_EndableBody>();
+  /** SSE streams that could not be ended yet (the runtime was still writing), retried. */
+  #endLater = new Set<_EndableBody>();
+  #endLaterTimer: TimerId | undefined;
   #endingStreams = false;
   #run: Promise<ShutdownReport> | undefined;
   #resolveFinished: (report: ShutdownReport) => void;
   #end = (): void => this.#tracker.end();
   /** Shared by every tracked body (no closure per stream). */
-  #bodyEnded = (body: TrackedBody): void => {
+  #bodyEnded = (body: _EndableBody): void => {
     this.#tracker.deleteBody(body);
     this.#sse.delete(body);
   };
   #wholeBody = _wholeBodyTest();
+  #slots = _streamSlots();
 
   constructor(handler: H, settings: _Settings) {
     this.#settings = settings;
@@ -548,22 +554,31 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // server has no such property (Bun counts bodies itself in pendingRequests).
     const completed = (arg as { completed?: unknown } | undefined)?.completed;
     const deno = completed instanceof Promise;
+    let inPlace: InPlaceBody | undefined;
     if (response instanceof Response && response.status !== 101) {
       const draining = this.#life.state !== "serving";
       if (draining) response = _withConnectionClose(response);
-      if (_isEventStream(response)) {
-        response = this.#track(response, true);
-      } else if (draining && deno && !response.headers.has("content-length")) {
-        // During the drain a streamed body must be cuttable at the deadline (Deno has no force).
-        // Bun 1.4: reading .body of a string response drops its implied content-type, so bodies
-        // are only touched here, on Deno; fixed-length bodies keep their framing.
-        response = this.#track(response, false);
+      const sse = _isEventStream(response);
+      // During the drain a streamed body must be cuttable at the deadline (Deno has no force).
+      // Bun 1.4: reading .body of a string response drops its implied content-type, so bodies
+      // are only touched here, on Deno; fixed-length bodies keep their framing.
+      if (sse || (draining && deno && !response.headers.has("content-length"))) {
+        // On Deno, whose info.completed tells when the response is over, ended in place.
+        inPlace = deno ? this.#trackInPlace(response, sse) : undefined;
+        if (inPlace === undefined) response = this.#track(response, sse);
       }
     } else if (deno && response instanceof Response) {
       const socket = _takeDenoSocket(request);
       if (socket !== undefined) this.#trackDenoSocket(socket);
     }
-    if (deno) completed.then(this.#end, this.#end);
+    if (inPlace !== undefined && deno) {
+      const body = inPlace;
+      const over = (): void => {
+        body.over();
+        this.#tracker.end();
+      };
+      completed.then(over, over);
+    } else if (deno) completed.then(this.#end, this.#end);
     else this.#tracker.end();
     return response;
   }
@@ -576,13 +591,27 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const body = response.body;
     if (body === null) return response;
     const tracked = new TrackedBody(body, this.#bodyEnded);
-    this.#tracker.addBody(tracked);
-    if (sse) {
-      this.#sse.add(tracked);
-      if (this.#endingStreams) this.#endStream(tracked);
-    }
+    this.#register(tracked, sse);
     // The response itself as the init: status, statusText and headers, with no copy made here.
     return new Response(tracked.stream, response);
+  }
+
+  /** Like {@linkcode #track}, but the body stays as it is: undefined where it cannot (see `_StreamSlots`). */
+  #trackInPlace(response: Response, sse: boolean): InPlaceBody | undefined {
+    const body = response.body;
+    const controller = body === null ? undefined : this.#slots?.controller(body);
+    if (controller === undefined) return undefined;
+    const tracked = new InPlaceBody(controller, this.#slots!, this.#bodyEnded);
+    this.#register(tracked, sse);
+    return tracked;
+  }
+
+  #register(body: _EndableBody, sse: boolean): void {
+    this.#tracker.addBody(body);
+    if (sse) {
+      this.#sse.add(body);
+      if (this.#endingStreams) this.#endStream(body);
+    }
   }
 
   #trackDenoSocket(socket: WebSocket): void {
@@ -609,9 +638,24 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     if (this.#endingStreams) socket.close(_GOING_AWAY_CODE, _GOING_AWAY_REASON);
   }
 
-  #endStream(stream: TrackedBody): void {
-    stream.end(this.#settings.sseFinalFrame, this.#life.signal.reason);
+  #endStream(stream: _EndableBody): void {
+    if (stream.end(this.#settings.sseFinalFrame, this.#life.signal.reason)) return;
+    this.#endLater.add(stream);
+    this.#endLaterTimer ??= this.#settings.clock.setTimeout(this.#retryEnds, _END_RETRY_MS);
   }
+
+  /** Asks the streams that could not be ended yet again, until every one is (or the deadline). */
+  #retryEnds = (): void => {
+    this.#endLaterTimer = undefined;
+    const { sseFinalFrame } = this.#settings;
+    const reason = this.#life.signal.reason;
+    for (const stream of this.#endLater) {
+      if (stream.end(sseFinalFrame, reason)) this.#endLater.delete(stream);
+    }
+    if (this.#endLater.size > 0) {
+      this.#endLaterTimer = this.#settings.clock.setTimeout(this.#retryEnds, _END_RETRY_MS);
+    }
+  };
 
   async #sequence(reason: string, signal: SignalName | null): Promise<ShutdownReport> {
     const { clock, logger, timeout, drainDelay } = this.#settings;
@@ -710,6 +754,8 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     }
     clock.clearTimeout(deadlineTimer);
     clock.clearTimeout(graceTimer);
+    if (this.#endLaterTimer !== undefined) clock.clearTimeout(this.#endLaterTimer);
+    this.#endLater.clear();
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
     this.#life.state = "closed";
     const cut = cutDetail.handlers + cutDetail.bodies + cutDetail.webSockets;

@@ -4,8 +4,10 @@ import { _bunRuntime, _bunServer, _isBunServer } from "./bun.ts";
 import {
   _denoRuntime,
   _denoServer,
+  _denoStreamSlots,
   _denoWholeBodyTest,
   _isDenoServer,
+  type _StreamSlots,
   _trackDenoUpgrades,
   type _WholeBodyTest,
 } from "./deno.ts";
@@ -44,4 +46,9 @@ export function _trackUpgrades(): void {
 /** A cheap test for responses with nothing left to stream, where the runtime offers one (Deno). */
 export function _wholeBodyTest(): _WholeBodyTest | undefined {
   return "Deno" in globalThis ? _denoWholeBodyTest() : undefined;
+}
+
+/** How to end a response stream in place, where the runtime allows it (Deno). */
+export function _streamSlots(): _StreamSlots | undefined {
+  return "Deno" in globalThis ? _denoStreamSlots() : undefined;
 }

@@ -68,6 +68,40 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
     );
 
     it(
+      "ends a Hono streamSSE that ignores the signal with the retry frame; Hono's onAbort runs",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime);
+        const response = await fetch(`http://127.0.0.1:${demo.port}/sse-hono-raw`);
+        assert.equal(response.status, 200);
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
+          const { value, done } = await reader.read();
+          assert.equal(done, false, `ended before the shutdown: ${text}`);
+          text += value;
+        }
+        const signalledAt = demo.kill("SIGTERM");
+        const end = await readToEnd(reader, text);
+        const exit = await demo.waitForExit(5_000);
+        assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
+        assert.match(end.text, /\n\nretry: 1000\n\n$/, "the last frame is the retry hint");
+        const frames = end.text.split("\n\n").filter((f) => f !== "");
+        assert.ok(
+          frames.slice(0, -1).every((f) => /^event: tick\ndata: hono \d+\nid: \d+$/.test(f)),
+          `only whole tick events before the final frame: ${JSON.stringify(end.text)}`,
+        );
+        assert.equal(exit.code, 0, demo.stderr());
+        assert.ok(
+          exit.at - signalledAt < 3_000,
+          `exited ${exit.at - signalledAt} ms after SIGTERM`,
+        );
+        assert.match(demo.stderr(), /ending 1 SSE stream\(s\) with a final frame/);
+        assert.match(demo.stderr(), /\/sse-hono-raw aborted/, "Hono's onAbort ran");
+      },
+    );
+
+    it(
       "lets a cooperative SSE handler end by itself within the grace (no library frame)",
       BOUNDED,
       async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { graceful, type Logger, ShutdownError, type ShutdownReport } from "../../mod.ts";
-import { _wholeBodyTest } from "../../src/runtime/detect.ts";
+import { _streamSlots, _wholeBodyTest } from "../../src/runtime/detect.ts";
 import { FakeClock, flush } from "./_fake_clock.ts";
 
 /** A Deno-like `info` whose `completed` the test settles. */
@@ -424,6 +424,77 @@ describe("graceful()", () => {
     const report = await g.finished;
     assert.equal(report.cut, 0);
     assert.equal(report.completed, 1);
+  });
+
+  it("ends an SSE stream in place on Deno (no second stream), wraps it elsewhere", async () => {
+    const slots = _streamSlots();
+    if ("Deno" in globalThis) assert.notEqual(slots, undefined, "this Deno's stream slots");
+    else assert.equal(slots, undefined, "only Deno's streams are ended in place");
+    const clock = new FakeClock();
+    let source: ReadableStream<Uint8Array> | undefined;
+    const g = graceful(() => {
+      source = new ReadableStream<Uint8Array>({ pull() {} });
+      return new Response(source, { headers: { "content-type": "text/event-stream" } });
+    }, { logger: false, clock, streamGrace: 100 });
+    const info = denoInfo();
+    const response = await call(g.fetch, get(), info);
+    assert.equal(response.body === source, slots !== undefined, "the handler's own stream");
+    const reader = response.body!.getReader();
+    const read = reader.read();
+    g.shutdown();
+    await clock.advance(100);
+    assert.equal(new TextDecoder().decode((await read).value), "retry: 1000\n\n");
+    assert.equal((await reader.read()).done, true, "a clean end after the final frame");
+    info.complete();
+    assert.equal((await g.finished).cut, 0);
+  });
+
+  it("ends an SSE stream in place only while the runtime's read waits (Deno)", async () => {
+    if (_streamSlots() === undefined) return; // wrapped: ended at once (test above)
+    const clock = new FakeClock();
+    const encoder = new TextEncoder();
+    let cancelled = false;
+    let n = 0;
+    // Like Hono's stream helpers: one chunk queued ahead, and a pull that was running when the
+    // stream ended still enqueues (the failed pull would error a stream not closed yet).
+    const g = graceful(() =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull: async (controller) => {
+            await new Promise<void>((resolve) => clock.setTimeout(resolve, 30));
+            controller.enqueue(encoder.encode(`data: ${n++}\n\n`));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }, { highWaterMark: 1 }),
+        { headers: { "content-type": "text/event-stream" } },
+      ), { logger: false, clock, streamGrace: 100 });
+    const info = denoInfo();
+    const response = await call(g.fetch, get(), info);
+    const reader = response.body!.getReader();
+    await clock.advance(30);
+    assert.equal(new TextDecoder().decode((await reader.read()).value), "data: 0\n\n");
+    await clock.advance(30); // "data: 1" is queued: the client reads nothing meanwhile
+    g.shutdown();
+    await clock.advance(125);
+    assert.equal(cancelled, false, "not ended while the runtime was not reading");
+    const texts: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        texts.push(new TextDecoder().decode(value));
+      }
+    })();
+    await clock.advance(10);
+    await clock.advance(30); // the pull running at the end still enqueues, and fails
+    await reading;
+    assert.deepEqual(texts, ["data: 1\n\n", "retry: 1000\n\n"], "the rest, then the frame");
+    assert.equal(cancelled, true, "the source was cancelled");
+    info.complete();
+    const report = await g.finished;
+    assert.equal(report.cut, 0);
   });
 
   it("keeps the listener open for drainDelay, then closes it", async () => {
