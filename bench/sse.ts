@@ -18,8 +18,8 @@ import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/m
 import { Processes } from "./lib/processes.ts";
 import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import {
-  END_BEYOND_GRACE_GOAL_MS,
   EXTRA_BYTES_PER_STREAM_GOAL,
+  SIGTERM_TO_EXIT_GOAL_MS,
   sseMarkdown,
   type SseReportHeader,
 } from "./lib/sse_report.ts";
@@ -42,7 +42,7 @@ interface Options {
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
 /** The library's default streamGrace, which the fixture keeps. */
-const STREAM_GRACE_MS = 500;
+const STREAM_GRACE_MS = 250;
 const CLIENTS = 4;
 
 function parseArgs(args: readonly string[]): Options {
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
         deno: `deno run --allow-all ${relative(ROOT, fileURLToPath(import.meta.url))} ${argText}`
           .trim(),
         goals: {
-          endBeyondGraceMaxMs: END_BEYOND_GRACE_GOAL_MS,
+          sigtermToExitMedianMaxMs: SIGTERM_TO_EXIT_GOAL_MS,
           extraBytesPerStreamMax: EXTRA_BYTES_PER_STREAM_GOAL,
         },
         settings: {

@@ -65,8 +65,8 @@ export interface GracefulOptions {
   /**
    * Milliseconds after the shutdown began during which a Server-Sent Events response
    * (`text/event-stream`) may end by itself; then the library writes `sseFinalFrame` and ends it
-   * cleanly, and cancels the handler's stream.
-   * @default 500
+   * cleanly, and cancels the handler's stream. WebSockets still open then are closed with 1001.
+   * @default 250
    */
   streamGrace?: number;
   /**
@@ -263,7 +263,7 @@ export function _settings(where: string, options: Record<string, unknown>): _Set
     timeout,
     drainDelay,
     hookTimeout: _duration(where, "hookTimeout", options.hookTimeout, 5_000),
-    streamGrace: _duration(where, "streamGrace", options.streamGrace, 500),
+    streamGrace: _duration(where, "streamGrace", options.streamGrace, 250),
     sseFinalFrame: _sseFrame(where, options.sseFinalFrame),
     logger: _logger(where, options.logger),
     lifecycle: _lifecycleOf(where, options.lifecycle),

@@ -1,13 +1,23 @@
 // Run by bench/stream_heap.ts under Deno (with --v8-flags=--expose-gc) or Bun: builds N open
-// SSE-like response bodies in one of three shapes and prints the JS heap they hold, per stream.
+// SSE-like response bodies in one of four shapes and prints the JS heap they hold, per stream.
 //   raw      the handler's Response, read by a reader with one read pending (what the runtime does)
 //   floor    raw, plus the least any wrapper needs: a second ReadableStream and its pending read
-//   library  raw, wrapped as the library wraps an SSE response (TrackedBody + a new Response)
+//   wrapper  raw, wrapped as the library wraps an SSE response where it cannot end it in place
+//            (TrackedBody + a new Response, kept in the library's two sets)
+//   library  what the library does on this runtime: on Deno the stream is ended in place
+//            (InPlaceBody, the info.completed promise it reads and its reaction, the two sets);
+//            elsewhere the wrapper
 
 import process from "node:process";
-import { TrackedBody } from "../../src/body.ts";
+import { type _EndableBody, InPlaceBody, TrackedBody } from "../../src/body.ts";
+import { _streamSlots } from "../../src/runtime/detect.ts";
 
-type Shape = "raw" | "floor" | "library";
+type Shape = "raw" | "floor" | "wrapper" | "library";
+
+/** The library's sets of open SSE bodies and of cuttable bodies (one entry each per stream). */
+const sse = new Set<_EndableBody>();
+const bodies = new Set<_EndableBody>();
+const slots = _streamSlots();
 
 const runtimeGc = (globalThis as { gc?: () => void }).gc ??
   (() => (globalThis as unknown as { Bun: { gc(full: boolean): void } }).Bun.gc(true));
@@ -41,19 +51,40 @@ const SHAPES: Record<Shape, () => unknown> = {
     const extra = new ReadableStream<Uint8Array>({ pull() {} }, { highWaterMark: 0 });
     return [response, pendingRead(response.body!), pendingRead(extra)];
   },
+  wrapper: () => wrapped(),
   library: () => {
+    if (slots === undefined) return wrapped();
     const response = handlerResponse();
-    const tracked = new TrackedBody(response.body!, () => {});
-    const wrapped = new Response(tracked.stream, response);
-    return [tracked, wrapped, pendingRead(wrapped.body!)];
+    const reader = pendingRead(response.body!);
+    // Deno's info.completed makes its promise when read; the library reacts to it once.
+    const completed = Promise.withResolvers<void>();
+    const body = new InPlaceBody(slots.controller(response.body!)!, slots, () => {});
+    sse.add(body);
+    bodies.add(body);
+    const over = (): void => body.over();
+    completed.promise.then(over, over);
+    return [response, reader, completed];
   },
 };
 
+function wrapped(): unknown {
+  const response = handlerResponse();
+  const tracked = new TrackedBody(response.body!, () => {});
+  sse.add(tracked);
+  bodies.add(tracked);
+  const wrapped = new Response(tracked.stream, response);
+  return [wrapped, pendingRead(wrapped.body!)];
+}
+
 const [shape, count] = process.argv.slice(2) as [Shape, string];
 const make = SHAPES[shape];
-if (make === undefined) throw new TypeError(`unknown shape ${shape}, expected raw|floor|library`);
+if (make === undefined) {
+  throw new TypeError(`unknown shape ${shape}, expected raw|floor|wrapper|library`);
+}
 const n = Number(count);
 for (let i = 0; i < 1_000; i++) make(); // warm up (code, hidden classes)
+sse.clear();
+bodies.clear();
 const kept: unknown[] = new Array(n);
 const before = await heapUsed();
 for (let i = 0; i < n; i++) {

@@ -54,9 +54,9 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
           frames.slice(1, -1).every((f) => /^id: \d+\nevent: tick\ndata: raw \d+$/.test(f)),
           `only whole tick events before the final frame: ${JSON.stringify(end.text)}`,
         );
-        // The default streamGrace is 500 ms: the handler had that long to finish by itself.
+        // The default streamGrace is 250 ms: the handler had that long to finish by itself.
         const endedAfter = endedAt - signalledAt;
-        assert.ok(endedAfter >= 400 && endedAfter < 2_000, `ended ${endedAfter} ms after SIGTERM`);
+        assert.ok(endedAfter >= 200 && endedAfter < 2_000, `ended ${endedAfter} ms after SIGTERM`);
         assert.equal(exit.code, 0, demo.stderr());
         assert.ok(
           exit.at - signalledAt < 3_000,

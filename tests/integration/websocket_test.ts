@@ -144,9 +144,9 @@ for (const runtime of RUNTIMES) {
             );
           }
           assert.equal(exit.code, 0, demo.stderr());
-          // After the 500 ms stream grace, and well before the 10 s deadline.
+          // After the 250 ms stream grace, and well before the 10 s deadline.
           const exitedAfter = exit.at - signalledAt;
-          assert.ok(exitedAfter >= 400 && exitedAfter < 3_000, `exited after ${exitedAfter} ms`);
+          assert.ok(exitedAfter >= 200 && exitedAfter < 3_000, `exited after ${exitedAfter} ms`);
           assert.match(demo.stderr(), /closing 3 WebSocket\(s\) with 1001/);
           assert.match(demo.stderr(), /3 completed, 0 cut/);
           assert.equal(demo.stderr().match(/\[demo\] \/ws closed with 1001/g)?.length, 3);
