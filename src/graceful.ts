@@ -596,7 +596,10 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     return new Response(tracked.stream, response);
   }
 
-  /** Like {@linkcode #track}, but the body stays as it is: undefined where it cannot (see `_StreamSlots`). */
+  /**
+   * Like {@linkcode #track}, but the body stays as it is (Deno); undefined where it cannot be
+   * ended in place (see `_StreamSlots`).
+   */
   #trackInPlace(response: Response, sse: boolean): InPlaceBody | undefined {
     const body = response.body;
     const controller = body === null ? undefined : this.#slots?.controller(body);
@@ -755,6 +758,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     clock.clearTimeout(deadlineTimer);
     clock.clearTimeout(graceTimer);
     if (this.#endLaterTimer !== undefined) clock.clearTimeout(this.#endLaterTimer);
+    this.#endLaterTimer = undefined;
     this.#endLater.clear();
     if (progressTimer !== undefined) clock.clearTimeout(progressTimer);
     this.#life.state = "closed";
