@@ -23,6 +23,23 @@ async function readToEnd(
   }
 }
 
+/** Opens an SSE route and reads until two tick events arrived. */
+async function openTicking(
+  port: number,
+  path: string,
+): Promise<{ reader: ReadableStreamDefaultReader<string>; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  assert.equal(response.status, 200);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
+    const { value, done } = await reader.read();
+    assert.equal(done, false, `ended before the shutdown: ${text}`);
+    text += value;
+  }
+  return { reader, text };
+}
+
 for (const runtime of ["deno", "bun"] as RuntimeName[]) {
   describe(`${runtime}: streams`, () => {
     afterEach(cleanup);
@@ -33,15 +50,7 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
       BOUNDED,
       async () => {
         const demo = await startDemo(runtime);
-        const response = await fetch(`http://127.0.0.1:${demo.port}/sse-raw`);
-        assert.equal(response.status, 200);
-        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-        let text = "";
-        while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
-          const { value, done } = await reader.read();
-          assert.equal(done, false, `ended before the shutdown: ${text}`);
-          text += value;
-        }
+        const { reader, text } = await openTicking(demo.port, "/sse-raw");
         const signalledAt = demo.kill("SIGTERM");
         const end = await readToEnd(reader, text);
         const endedAt = performance.now();
@@ -72,15 +81,7 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
       BOUNDED,
       async () => {
         const demo = await startDemo(runtime);
-        const response = await fetch(`http://127.0.0.1:${demo.port}/sse-hono-raw`);
-        assert.equal(response.status, 200);
-        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-        let text = "";
-        while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
-          const { value, done } = await reader.read();
-          assert.equal(done, false, `ended before the shutdown: ${text}`);
-          text += value;
-        }
+        const { reader, text } = await openTicking(demo.port, "/sse-hono-raw");
         const signalledAt = demo.kill("SIGTERM");
         const end = await readToEnd(reader, text);
         const exit = await demo.waitForExit(5_000);
