@@ -72,8 +72,8 @@ function wrapped(): unknown {
   const tracked = new TrackedBody(response.body!, () => {});
   sse.add(tracked);
   bodies.add(tracked);
-  const wrapped = new Response(tracked.stream, response);
-  return [wrapped, pendingRead(wrapped.body!)];
+  const rewrapped = new Response(tracked.stream, response);
+  return [rewrapped, pendingRead(rewrapped.body!)];
 }
 
 const [shape, count] = process.argv.slice(2) as [Shape, string];
