@@ -1,7 +1,7 @@
 // How the library ends or cuts a response stream it does not own, used only where it must (SSE
-// streams, and bodies streamed during the drain on Deno): never on the hot path. On Deno the
-// stream is ended in place; elsewhere it is wrapped (wrapping every body costs 50-80% of
-// small-request throughput).
+// streams; on Deno, which cannot force a server, every streamed body): never for string or bytes
+// bodies. On Deno the stream is held and ended in place; elsewhere it is wrapped (wrapping every
+// body costs 50-80% of small-request throughput).
 
 import type { _Cuttable } from "./in_flight.ts";
 import type { _StreamSlots } from "./runtime/deno.ts";

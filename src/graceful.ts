@@ -317,7 +317,8 @@ export function _handlerOf<H extends FetchHandler>(where: string, handler: unkno
 }
 
 /** Whether a request has a body that may still be arriving (checked at shutdown, not per request). */
-function _hasBody(request: Request): boolean {
+function _hasBody(request: Request | undefined): boolean {
+  if (request === undefined) return false;
   const method = request.method;
   return method !== "GET" && method !== "HEAD" && request.body !== null;
 }
@@ -376,6 +377,12 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.#tracker.deleteBody(body);
     this.#sse.delete(body);
   };
+  /** Shared by every body wrapped because no `info` came with its request (Deno's fast path). */
+  #requestBodyEnded = (body: _EndableBody): void => {
+    this.#bodyEnded(body);
+    this.#tracker.end();
+  };
+  #deno = "Deno" in globalThis;
   #wholeBody = _wholeBodyTest();
   #slots = _streamSlots();
 
@@ -386,7 +393,14 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
     this.finished = promise;
     this.#resolveFinished = resolve;
-    this.fetch = ((request: Request, arg: never) => this.#handle(handler, request, arg)) as H;
+    // Deno 2.9 serves a handler that declares no parameters on a faster path: for plain requests
+    // it builds no Request and no info, and calls the handler with no arguments. The wrapper of
+    // such a handler declares none either (defaulted parameters do not count), keeping that path.
+    this.fetch =
+      (handler.length === 0
+        ? (request: Request | undefined = undefined, arg: never = undefined as never) =>
+          this.#handle(handler, request, arg)
+        : (request: Request, arg: never) => this.#handle(handler, request, arg)) as H;
     _trackUpgrades();
   }
 
@@ -506,14 +520,18 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.#deadline.abort();
   }
 
-  #handle(handler: H, request: Request, arg: never): Response | Promise<Response> | undefined {
+  #handle(
+    handler: H,
+    request: Request | undefined,
+    arg: never,
+  ): Response | Promise<Response> | undefined {
     // The hot path: a counter, and nothing read from the request (on Deno every Request getter
     // is a call into the runtime).
     const tracker = this.#tracker;
     tracker.start();
     let result: Response | Promise<Response | undefined> | undefined;
     try {
-      result = handler(request, arg);
+      result = handler(request as Request, arg);
     } catch (error) {
       tracker.end();
       throw error;
@@ -542,7 +560,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     });
   }
 
-  #respond(response: Response, arg: unknown, request: Request): Response | undefined {
+  #respond(response: Response, arg: unknown, request: Request | undefined): Response | undefined {
     // Deno: a string or bytes body is handed over whole; while serving not even its headers are
     // read, and during the drain it only gets Connection: close (it keeps its Content-Length).
     if (this.#wholeBody?.(response)) {
@@ -550,37 +568,79 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       this.#tracker.end();
       return response;
     }
-    // Deno's info.completed settles once the body was written or the client went away; Bun's
-    // server has no such property (Bun counts bodies itself in pendingRequests).
+    // Deno's info.completed settles once the body was written or the client went away.
     const completed = (arg as { completed?: unknown } | undefined)?.completed;
-    const deno = completed instanceof Promise;
-    let inPlace: InPlaceBody | undefined;
-    if (response instanceof Response && response.status !== 101) {
-      const draining = this.#life.state !== "serving";
-      if (draining) response = _withConnectionClose(response);
-      const sse = _isEventStream(response);
-      // During the drain a streamed body must be cuttable at the deadline (Deno has no force).
-      // Bun 1.4: reading .body of a string response drops its implied content-type, so bodies
-      // are only touched here, on Deno; fixed-length bodies keep their framing.
-      if (sse || (draining && deno && !response.headers.has("content-length"))) {
-        // On Deno, whose info.completed tells when the response is over, ended in place.
-        inPlace = deno ? this.#trackInPlace(response, sse) : undefined;
-        if (inPlace === undefined) response = this.#track(response, sse);
-      }
-    } else if (deno && response instanceof Response) {
-      const socket = _takeDenoSocket(request);
-      if (socket !== undefined) this.#trackDenoSocket(socket);
+    if (completed instanceof Promise) return this.#respondDeno(response, completed, request);
+    if (this.#deno) return this.#respondBlind(response);
+    // Bun counts bodies itself (pendingRequests) and stop(true) cuts them: only SSE streams are
+    // wrapped, to end them with the final frame. Bun 1.4: reading .body of a string response
+    // drops its implied content-type, so no other body is touched.
+    if (response instanceof Response) {
+      if (this.#life.state !== "serving") response = _withConnectionClose(response);
+      if (_isEventStream(response)) response = this.#track(response, true);
     }
-    if (inPlace !== undefined && deno) {
-      const body = inPlace;
+    this.#tracker.end();
+    return response;
+  }
+
+  /** Deno, with the request's `info.completed`: the request ends when it settles. */
+  #respondDeno(
+    response: Response,
+    completed: Promise<unknown>,
+    request: Request | undefined,
+  ): Response {
+    if (!(response instanceof Response)) {
+      completed.then(this.#end, this.#end);
+      return response;
+    }
+    if (response.status === 101) {
+      const socket = request === undefined ? undefined : _takeDenoSocket(request);
+      if (socket !== undefined) this.#trackDenoSocket(socket);
+      completed.then(this.#end, this.#end);
+      return response;
+    }
+    const draining = this.#life.state !== "serving";
+    if (draining) response = _withConnectionClose(response);
+    const sse = _isEventStream(response);
+    // Deno has no force: every streamed body is held so that the deadline can cut it, in place
+    // (no copy, a few hundred bytes) where Deno's stream allows it.
+    const inPlace = this.#trackInPlace(response, sse);
+    if (inPlace !== undefined) {
       const over = (): void => {
-        body.over();
+        inPlace.over();
         this.#tracker.end();
       };
       completed.then(over, over);
-    } else if (deno) completed.then(this.#end, this.#end);
-    else this.#tracker.end();
+      return response;
+    }
+    // Otherwise (a resource-backed or byte stream) wrapping copies every chunk: only SSE streams
+    // and bodies streamed during the drain are wrapped; fixed-length bodies keep their framing.
+    if (sse || (draining && !response.headers.has("content-length"))) {
+      response = this.#track(response, sse);
+    }
+    completed.then(this.#end, this.#end);
     return response;
+  }
+
+  /**
+   * Deno with no `info` (a handler declaring no parameters, on Deno's fast path, or a direct
+   * call): nothing tells when a streamed body was written, so every streamed body is wrapped and
+   * its request ends with it. String and bytes bodies were handed over whole before this.
+   */
+  #respondBlind(response: Response): Response {
+    if (!(response instanceof Response)) {
+      this.#tracker.end();
+      return response;
+    }
+    if (this.#life.state !== "serving") response = _withConnectionClose(response);
+    const body = response.body;
+    if (body === null) {
+      this.#tracker.end();
+      return response;
+    }
+    const tracked = new TrackedBody(body, this.#requestBodyEnded);
+    this.#register(tracked, _isEventStream(response));
+    return new Response(tracked.stream, response);
   }
 
   /**

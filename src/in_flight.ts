@@ -24,7 +24,8 @@ export class InFlight {
   #requests = 0;
   #started = 0;
   #idle: PromiseWithResolvers<void> | undefined;
-  #handlers = new Map<_Answer, Request>();
+  /** Running async handlers and their requests (undefined where the runtime passed none). */
+  #handlers = new Map<_Answer, Request | undefined>();
   #watched = new Set<_Answer>();
   #watchedIdle: PromiseWithResolvers<void> | undefined;
   #bodies = new Set<_Cuttable>();
@@ -106,7 +107,7 @@ export class InFlight {
   }
 
   /** Registers a running handler that can be answered at the deadline. */
-  addHandler(answer: _Answer, request: Request): void {
+  addHandler(answer: _Answer, request: Request | undefined): void {
     this.#handlers.set(answer, request);
   }
 
@@ -124,7 +125,7 @@ export class InFlight {
    * Resolves once every handler running now whose request matches `filter` has settled;
    * `undefined` when there is none to wait for.
    */
-  handlersSettled(filter: (request: Request) => boolean): Promise<void> | undefined {
+  handlersSettled(filter: (request: Request | undefined) => boolean): Promise<void> | undefined {
     for (const [answer, request] of this.#handlers) {
       if (filter(request)) this.#watched.add(answer);
     }

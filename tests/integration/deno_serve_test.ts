@@ -1,0 +1,183 @@
+// What Deno.serve itself decides, with real sockets in this process: its fast path for handlers
+// that declare no parameters (it builds no Request and no info and calls the handler with no
+// arguments; the wrapper keeps that path and still tracks what it cannot see through
+// `info.completed`), and bodies streamed before the shutdown, which Deno cannot force.
+//
+//   node_modules/.bin/deno test --allow-all tests/integration/deno_serve_test.ts
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type FetchHandler, type Graceful, graceful } from "../../mod.ts";
+
+const BOUNDED = { timeout: 10_000 };
+const encoder = new TextEncoder();
+
+/** How many arguments a handler received that were not undefined, as the response body. */
+const countArgs = (...args: unknown[]): Response =>
+  new Response(String(args.filter((a) => a !== undefined).length));
+
+/** Reads the rest of a decoded body onto `text`; rejects when it does not end cleanly. */
+async function readRest(reader: ReadableStreamDefaultReader<string>, text = ""): Promise<string> {
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += value;
+  }
+}
+
+function listen(g: Graceful): { url: string; server: Deno.HttpServer } {
+  const server = Deno.serve(
+    // A body cut at the deadline is reported here by default; the test checks the cut itself.
+    {
+      port: 0,
+      hostname: "127.0.0.1",
+      onListen() {},
+      onError: () => new Response(null, { status: 500 }),
+    },
+    g.fetch as Deno.ServeHandler,
+  );
+  g.attach(server);
+  return { url: `http://127.0.0.1:${server.addr.port}/`, server };
+}
+
+/** A body that sends `count` chunks, one every `everyMs`, then ends (endless with Infinity). */
+function ticking(
+  count: number,
+  everyMs: number,
+  onCancel?: () => void,
+): ReadableStream<Uint8Array> {
+  let n = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (n === count) return controller.close();
+      await new Promise((resolve) => setTimeout(resolve, n === 0 ? 0 : everyMs));
+      controller.enqueue(encoder.encode(`data: ${n++}\n\n`));
+    },
+    cancel: onCancel,
+  });
+}
+
+/**
+ * Serves the handler made by `make` (given an endless stream to answer with), opens one response,
+ * shuts down with a 300 ms deadline, and checks the report and that the client saw the body cut.
+ */
+async function cutAtDeadline(
+  make: (stream: ReadableStream<Uint8Array>) => FetchHandler,
+): Promise<{ cancelled: () => boolean }> {
+  let cancelled = false;
+  const stream = ticking(Infinity, 20, () => cancelled = true);
+  const g = graceful(make(stream), { logger: false, drainDelay: 0, timeout: 300 });
+  const { url } = listen(g);
+  const response = await fetch(url);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  await reader.read();
+  const { inFlightAtStart, cut, timedOut, exitCode } = await g.shutdown();
+  assert.deepEqual({ inFlightAtStart, cut, timedOut, exitCode }, {
+    inFlightAtStart: 1,
+    cut: 1,
+    timedOut: true,
+    exitCode: 1,
+  });
+  await assert.rejects(readRest(reader), "the client sees the body cut, not a clean end");
+  return { cancelled: () => cancelled };
+}
+
+describe("Deno's fast path for handlers that declare no parameters", () => {
+  it(
+    "is kept: the wrapper declares none and Deno calls it with no arguments",
+    BOUNDED,
+    async () => {
+      const g = graceful(countArgs, { logger: false, drainDelay: 0 });
+      assert.equal(g.fetch.length, 0);
+      const { url } = listen(g);
+      // Raw Deno.serve calls such a handler with no arguments, for GET and POST alike.
+      assert.equal(await (await fetch(url)).text(), "0");
+      assert.equal(await (await fetch(url, { method: "POST", body: "x" })).text(), "0");
+      const report = await g.shutdown();
+      assert.equal(report.exitCode, 0);
+
+      // A handler that declares its parameters gets the request and info as before.
+      const withArgs = graceful((request: Request, info: never) => countArgs(request, info), {
+        logger: false,
+        drainDelay: 0,
+      });
+      assert.equal(withArgs.fetch.length, 2);
+      const other = listen(withArgs);
+      assert.equal(await (await fetch(other.url)).text(), "2");
+      await withArgs.shutdown();
+    },
+  );
+
+  it("counts a streamed body until it was delivered, and drains it whole", BOUNDED, async () => {
+    const g = graceful(() => new Response(ticking(5, 40)), { logger: false, drainDelay: 0 });
+    const { url } = listen(g);
+    const response = await fetch(url);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const first = (await reader.read()).value!;
+    assert.equal(g.inFlight, 1, "the response is still being delivered");
+    const report = g.shutdown();
+    const text = await readRest(reader, first);
+    assert.equal(text, [0, 1, 2, 3, 4].map((n) => `data: ${n}\n\n`).join(""));
+    const { inFlightAtStart, completed, cut, exitCode } = await report;
+    assert.deepEqual({ inFlightAtStart, completed, cut, exitCode }, {
+      inFlightAtStart: 1,
+      completed: 1,
+      cut: 0,
+      exitCode: 0,
+    });
+  });
+
+  it("ends an SSE stream with the final frame and cancels its source", BOUNDED, async () => {
+    let cancelled = false;
+    const g = graceful(
+      () =>
+        new Response(ticking(Infinity, 30, () => cancelled = true), {
+          headers: { "content-type": "text/event-stream" },
+        }),
+      { logger: false, drainDelay: 0, streamGrace: 50 },
+    );
+    const { url } = listen(g);
+    const response = await fetch(url);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const first = (await reader.read()).value!;
+    const report = g.shutdown();
+    const text = await readRest(reader, first);
+    assert.ok(text.endsWith("\n\nretry: 1000\n\n"), `ends with the final frame: ${text}`);
+    assert.equal(cancelled, true, "the handler's source was cancelled");
+    const { cut, timedOut, exitCode } = await report;
+    assert.deepEqual({ cut, timedOut, exitCode }, { cut: 0, timedOut: false, exitCode: 0 });
+  });
+
+  it("cuts an endless body at the deadline and reports it", BOUNDED, async () => {
+    const { cancelled } = await cutAtDeadline((stream) => () => new Response(stream));
+    assert.equal(cancelled(), true, "the handler's source was cancelled");
+  });
+});
+
+describe("Deno: a body streamed before the shutdown began", () => {
+  it("is cut at the deadline when it does not end, and reported", BOUNDED, async () => {
+    const { cancelled } = await cutAtDeadline((stream) => (_request: Request) =>
+      new Response(stream)
+    );
+    assert.equal(cancelled(), true, "the handler's source was cancelled");
+  });
+
+  it("is delivered whole when it ends before the deadline, framing kept", BOUNDED, async () => {
+    const g = graceful((_request: Request) => {
+      const body = ticking(4, 30);
+      return new Response(body, {
+        headers: { "content-length": String(4 * "data: 0\n\n".length) },
+      });
+    }, { logger: false, drainDelay: 0, timeout: 2_000 });
+    const { url } = listen(g);
+    const response = await fetch(url);
+    assert.equal(response.headers.get("content-length"), "36");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const first = (await reader.read()).value!;
+    const report = g.shutdown();
+    const text = await readRest(reader, first);
+    assert.equal(text, [0, 1, 2, 3].map((n) => `data: ${n}\n\n`).join(""));
+    const { completed, cut, exitCode } = await report;
+    assert.deepEqual({ completed, cut, exitCode }, { completed: 1, cut: 0, exitCode: 0 });
+  });
+});
