@@ -10,6 +10,8 @@
 //   PORT  0 picks a free port. Prints `listening on http://127.0.0.1:PORT` once ready.
 //   SLOW  1 adds GET /slow?ms=N (sleeps N ms, then "slept N ms"), for the shutdown anchors. It is
 //         off for throughput runs so that the plain handler stays exactly `() => new Response("ok")`.
+//   PROBE headers (raw mode only): the handler's response also gets the one read the library makes
+//         to find SSE responses, `response.headers.get("content-type")` (bench/corun.ts, on Bun).
 
 import process from "node:process";
 import { Hono } from "hono";
@@ -85,6 +87,15 @@ async function slowPlain(request: Request): Promise<Response> {
   return new Response(`slept ${ms} ms`);
 }
 
+/** The handler, plus the read of the response's content-type that the library makes. */
+function withHeadersRead(fetch: Handler): Handler {
+  return (request, arg) => {
+    const response = fetch(request, arg) as Response;
+    response.headers.get("content-type");
+    return response;
+  };
+}
+
 function ready(actualPort: number): void {
   console.log(`listening on http://${HOSTNAME}:${actualPort}`);
 }
@@ -138,7 +149,9 @@ function main(): void {
     ready(listening.port);
     return;
   }
-  const listening = listen(handler.fetch);
+  const listening = listen(
+    process.env.PROBE === "headers" ? withHeadersRead(handler.fetch) : handler.fetch,
+  );
   onSigterm(() => {
     listening.close().then(() => process.exit(0), () => process.exit(1));
   });

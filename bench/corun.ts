@@ -1,0 +1,248 @@
+// Per-request cost, measured side by side: the raw server and the graceful one run at the same
+// time on the same CPU, each loaded by its own wrk on the other CPU. The kernel shares CPU 0
+// between the two servers, so whatever else slows the machine slows both alike, and the ratio of
+// the requests they served in the same seconds is the inverse ratio of their CPU cost per
+// request. One round: fresh processes, a warm-up, then `--seconds` of load.
+//
+//   npm run bench:corun                 9 rounds of 3 s per case (about 6 minutes)
+//   npm run bench:corun -- --rounds=5   fewer rounds (3..31)
+//
+// Cases: each runtime and app, graceful against raw; a raw-against-raw control per runtime (what
+// the method reads when both sides are the same code); and on Bun, raw against raw plus one read
+// of `response.headers.get("content-type")` (the read the library makes to find SSE responses).
+// Writes bench/results/corun.json and corun.md. Method: bench/README.md ("Side by side").
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
+import { cpuTicks, Processes, type Spawned } from "./lib/processes.ts";
+import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
+import { max, median, medianInterval, min, prng, round } from "./lib/stats.ts";
+import { runWrk, type WrkResult, wrkVersion } from "./lib/wrk.ts";
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const FIXTURE = join(BENCH, "servers", "hello.ts");
+const SERVER_CPU = 0;
+const WRK_CPU = 1;
+const WARMUP_S = 1;
+
+/** One side of a case: the fixture's environment. */
+interface Side {
+  label: string;
+  env: Record<string, string>;
+}
+
+interface Case {
+  name: string;
+  runtime: RuntimeCommand;
+  /** The anchor (ratio 1.00). */
+  a: Side;
+  /** The side whose cost is compared with the anchor's. */
+  b: Side;
+}
+
+interface Round {
+  requests: { a: number; b: number };
+  cpuTicks: { a: number; b: number };
+  /** b's requests ÷ a's, served in the same seconds. */
+  ratio: number;
+  /** b's CPU per request ÷ a's. */
+  cpuRatio: number;
+  errors: number;
+}
+
+interface CaseResult {
+  name: string;
+  runtime: string;
+  a: string;
+  b: string;
+  rounds: Round[];
+  ratio: { median: number; min: number; max: number; low: number; high: number };
+  cpuRatio: { median: number; min: number; max: number };
+}
+
+function parseArgs(args: readonly string[]): { rounds: number; seconds: number } {
+  const options = { rounds: 9, seconds: 3 };
+  for (const arg of args) {
+    const [name, value] = arg.split("=", 2) as [string, string | undefined];
+    const n = Number(value);
+    if (name === "--rounds" && Number.isInteger(n) && n >= 3 && n <= 31) options.rounds = n;
+    else if (name === "--seconds" && Number.isInteger(n) && n >= 1 && n <= 10) options.seconds = n;
+    else {
+      throw new TypeError(
+        `bench:corun: unknown or invalid argument ${
+          JSON.stringify(arg)
+        }; expected --rounds=N (3..31) or --seconds=N (1..10)`,
+      );
+    }
+  }
+  return options;
+}
+
+async function start(
+  processes: Processes,
+  runtime: RuntimeCommand,
+  side: Side,
+): Promise<{ child: Spawned; url: string }> {
+  const child = processes.spawn(runtime.bin, runtime.serverArgs(FIXTURE), {
+    cwd: ROOT,
+    env: { ...side.env, PORT: "0" },
+    cpu: SERVER_CPU,
+  });
+  const match = await child.waitFor(/listening on (http:\/\/\S+)/, 20_000);
+  return { child, url: `${match[1]}/` };
+}
+
+function errorsOf(w: WrkResult): number {
+  const e = w.socketErrors;
+  return e.connect + e.read + e.write + e.timeout + w.non2xx;
+}
+
+async function oneRound(processes: Processes, c: Case, seconds: number): Promise<Round> {
+  const a = await start(processes, c.runtime, c.a);
+  const b = await start(processes, c.runtime, c.b);
+  try {
+    const load = (url: string, durationS: number) =>
+      runWrk(processes, url, { durationS, cpu: WRK_CPU, cwd: ROOT });
+    await Promise.all([load(a.url, WARMUP_S), load(b.url, WARMUP_S)]);
+    const before = { a: cpuTicks(a.child.pid), b: cpuTicks(b.child.pid) };
+    const [wa, wb] = await Promise.all([load(a.url, seconds), load(b.url, seconds)]);
+    const ticks = { a: cpuTicks(a.child.pid) - before.a, b: cpuTicks(b.child.pid) - before.b };
+    return {
+      requests: { a: wa.requests, b: wb.requests },
+      cpuTicks: ticks,
+      ratio: wb.requests / wa.requests,
+      cpuRatio: (ticks.b / wb.requests) / (ticks.a / wa.requests),
+      errors: errorsOf(wa) + errorsOf(wb),
+    };
+  } finally {
+    await Promise.all([processes.stop(a.child), processes.stop(b.child)]);
+  }
+}
+
+function summarize(c: Case, rounds: Round[], random: () => number): CaseResult {
+  const ratios = rounds.map((r) => r.ratio);
+  const cpu = rounds.map((r) => r.cpuRatio);
+  const interval = medianInterval(ratios, random);
+  return {
+    name: c.name,
+    runtime: `${c.runtime.name} ${c.runtime.version}`,
+    a: c.a.label,
+    b: c.b.label,
+    rounds,
+    ratio: {
+      median: round(median(ratios)),
+      min: round(min(ratios)),
+      max: round(max(ratios)),
+      low: round(interval.low),
+      high: round(interval.high),
+    },
+    cpuRatio: { median: round(median(cpu)), min: round(min(cpu)), max: round(max(cpu)) },
+  };
+}
+
+function markdown(header: string, results: CaseResult[]): string {
+  const lines = [
+    header,
+    "",
+    "| case | runtime | anchor (1.00) | compared | requests served, compared ÷ anchor (median, min–max, 95% CI of the median) | CPU per request, compared ÷ anchor (median, min–max) |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.name} | ${r.runtime} | ${r.a} | ${r.b} | **${r.ratio.median.toFixed(3)}** (${
+        r.ratio.min.toFixed(3)
+      }–${r.ratio.max.toFixed(3)}; ${r.rounds.length} rounds; CI ${r.ratio.low.toFixed(3)}–${
+        r.ratio.high.toFixed(3)
+      }) | ${r.cpuRatio.median.toFixed(3)} (${r.cpuRatio.min.toFixed(3)}–${
+        r.cpuRatio.max.toFixed(3)
+      }) |`,
+    );
+  }
+  lines.push(
+    "",
+    "Both servers run at the same time, pinned to CPU 0; each is loaded by its own " +
+      "`wrk -t1 -c50` pinned to CPU 1. Every round starts fresh processes and warms both up " +
+      `for ${WARMUP_S} s. Method: bench/README.md ("Side by side").`,
+    "",
+  );
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(Deno.args);
+  const nproc = navigator.hardwareConcurrency;
+  if (nproc < 2) throw new Error(`bench:corun: needs 2 CPUs, found ${nproc}`);
+  await requireTool("bench:corun", "wrk", ["--version"]);
+  await requireTool("bench:corun", "taskset", ["--version"], "util-linux");
+  const processes = new Processes();
+  const release = processes.guard("bench:corun", 15 * 60 * 1000);
+  try {
+    const rts = await runtimes(ROOT);
+    const side = (label: string, env: Record<string, string>): Side => ({ label, env });
+    const cases: Case[] = [];
+    for (const runtime of [rts.deno, rts.bun]) {
+      const raw = side("raw", { MODE: "raw", APP: "plain" });
+      cases.push({ name: `${runtime.name}-plain control`, runtime, a: raw, b: raw });
+    }
+    for (const app of ["plain", "hono"]) {
+      for (const runtime of [rts.deno, rts.bun]) {
+        cases.push({
+          name: `${runtime.name}-${app}`,
+          runtime,
+          a: side(`raw ${app}`, { MODE: "raw", APP: app }),
+          b: side(`graceful ${app}`, { MODE: "graceful", APP: app }),
+        });
+      }
+    }
+    for (const app of ["plain", "hono"]) {
+      cases.push({
+        name: `bun-${app} headers read`,
+        runtime: rts.bun,
+        a: side(`raw ${app}`, { MODE: "raw", APP: app }),
+        b: side(`raw ${app} + headers.get()`, { MODE: "raw", APP: app, PROBE: "headers" }),
+      });
+    }
+    const random = prng(1);
+    const results: CaseResult[] = [];
+    for (const c of cases) {
+      const rounds: Round[] = [];
+      for (let i = 0; i < options.rounds; i++) {
+        const r = await oneRound(processes, c, options.seconds);
+        console.error(
+          `  ${c.name} round ${
+            i + 1
+          }: ${c.b.label} ${r.requests.b} / ${c.a.label} ${r.requests.a}` +
+            ` = ${r.ratio.toFixed(3)}; CPU/request ${r.cpuRatio.toFixed(3)}; errors ${r.errors}`,
+        );
+        rounds.push(r);
+      }
+      const summary = summarize(c, rounds, random);
+      console.error(
+        `${c.name}: ${summary.ratio.median} (${summary.ratio.low}–${summary.ratio.high})`,
+      );
+      results.push(summary);
+    }
+    const revision = await libraryRevision(ROOT);
+    const argText = Deno.args.join(" ");
+    const command = `npm run bench:corun${argText ? ` -- ${argText}` : ""}`;
+    const header = `Measured ${new Date().toISOString()} with \`${command}\` on library revision ` +
+      `${revision}: Deno ${rts.deno.version}, Bun ${rts.bun.version}, ${await wrkVersion()}; ` +
+      `${nproc} × ${cpuModel()}, Linux ${Deno.osRelease()}; ${options.rounds} rounds of ` +
+      `${options.seconds} s.`;
+    const md = markdown(header, results);
+    const dir = join(BENCH, "results");
+    await writeAtomically(
+      join(dir, "corun.json"),
+      JSON.stringify({ command, revision, options, loadavg: Deno.loadavg(), results }, null, 2) +
+        "\n",
+    );
+    await writeAtomically(join(dir, "corun.md"), md);
+    console.log(md);
+  } finally {
+    await release();
+  }
+}
+
+if (import.meta.main) await main();
