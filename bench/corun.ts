@@ -15,10 +15,11 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
-import { cpuTicks, Processes, type Spawned } from "./lib/processes.ts";
+import { cpuTicks, Processes } from "./lib/processes.ts";
+import { startFixture } from "./lib/throughput.ts";
 import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import { max, median, medianInterval, min, prng, round } from "./lib/stats.ts";
-import { runWrk, type WrkResult, wrkVersion } from "./lib/wrk.ts";
+import { runWrk, wrkErrors, wrkVersion } from "./lib/wrk.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -80,28 +81,10 @@ function parseArgs(args: readonly string[]): { rounds: number; seconds: number }
   return options;
 }
 
-async function start(
-  processes: Processes,
-  runtime: RuntimeCommand,
-  side: Side,
-): Promise<{ child: Spawned; url: string }> {
-  const child = processes.spawn(runtime.bin, runtime.serverArgs(FIXTURE), {
-    cwd: ROOT,
-    env: { ...side.env, PORT: "0" },
-    cpu: SERVER_CPU,
-  });
-  const match = await child.waitFor(/listening on (http:\/\/\S+)/, 20_000);
-  return { child, url: `${match[1]}/` };
-}
-
-function errorsOf(w: WrkResult): number {
-  const e = w.socketErrors;
-  return e.connect + e.read + e.write + e.timeout + w.non2xx;
-}
-
 async function oneRound(processes: Processes, c: Case, seconds: number): Promise<Round> {
-  const a = await start(processes, c.runtime, c.a);
-  const b = await start(processes, c.runtime, c.b);
+  const where = { root: ROOT, fixture: FIXTURE, cpu: SERVER_CPU };
+  const a = await startFixture(processes, where, c.runtime, c.a.env);
+  const b = await startFixture(processes, where, c.runtime, c.b.env);
   try {
     const load = (url: string, durationS: number) =>
       runWrk(processes, url, { durationS, cpu: WRK_CPU, cwd: ROOT });
@@ -114,7 +97,7 @@ async function oneRound(processes: Processes, c: Case, seconds: number): Promise
       cpuTicks: ticks,
       ratio: wb.requests / wa.requests,
       cpuRatio: (ticks.b / wb.requests) / (ticks.a / wa.requests),
-      errors: errorsOf(wa) + errorsOf(wb),
+      errors: wrkErrors(wa) + wrkErrors(wb),
     };
   } finally {
     await Promise.all([processes.stop(a.child), processes.stop(b.child)]);

@@ -564,7 +564,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // Deno: a string or bytes body is handed over whole; while serving not even its headers are
     // read, and during the drain it only gets Connection: close (it keeps its Content-Length).
     if (this.#wholeBody?.(response)) {
-      if (this.#life.state !== "serving") response = _withConnectionClose(response);
+      response = this.#closingIfDraining(response);
       this.#tracker.end();
       return response;
     }
@@ -576,11 +576,16 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // wrapped, to end them with the final frame. Bun 1.4: reading .body of a string response
     // drops its implied content-type, so no other body is touched.
     if (response instanceof Response) {
-      if (this.#life.state !== "serving") response = _withConnectionClose(response);
+      response = this.#closingIfDraining(response);
       if (_isEventStream(response)) response = this.#track(response, true);
     }
     this.#tracker.end();
     return response;
+  }
+
+  /** During the drain, the response with `Connection: close`; while serving, as it is. */
+  #closingIfDraining(response: Response): Response {
+    return this.#life.state === "serving" ? response : _withConnectionClose(response);
   }
 
   /** Deno, with the request's `info.completed`: the request ends when it settles. */
@@ -600,7 +605,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       return response;
     }
     const draining = this.#life.state !== "serving";
-    if (draining) response = _withConnectionClose(response);
+    response = this.#closingIfDraining(response);
     const sse = _isEventStream(response);
     // Deno has no force: every streamed body is held so that the deadline can cut it, in place
     // (no copy, a few hundred bytes) where Deno's stream allows it.
@@ -632,7 +637,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       this.#tracker.end();
       return response;
     }
-    if (this.#life.state !== "serving") response = _withConnectionClose(response);
+    response = this.#closingIfDraining(response);
     const body = response.body;
     if (body === null) {
       this.#tracker.end();

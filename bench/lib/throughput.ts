@@ -11,7 +11,7 @@ import {
 } from "./processes.ts";
 import type { RuntimeCommand } from "./runtimes.ts";
 import { medianInterval, prng, round, type Spread, spread } from "./stats.ts";
-import { runWrk, type WrkResult } from "./wrk.ts";
+import { runWrk, wrkErrors, type WrkResult } from "./wrk.ts";
 
 /** Which handler the fixture serves. */
 export type AppName = "plain" | "hono";
@@ -106,16 +106,20 @@ export interface ThroughputCase {
   summary: ThroughputSummary;
 }
 
-async function _startServer(
-  s: ThroughputSettings,
+/**
+ * Starts the fixture (bench/servers/hello.ts) with `env` under `runtime`, pinned to `cpu`, and
+ * waits for it to listen; the PID is checked to be the runtime's, not taskset's.
+ */
+export async function startFixture(
+  processes: Processes,
+  where: { root: string; fixture: string; cpu: number },
   runtime: RuntimeCommand,
-  mode: ServerMode,
-  app: AppName,
+  env: Record<string, string>,
 ): Promise<{ child: Spawned; url: string }> {
-  const child = s.processes.spawn(runtime.bin, runtime.serverArgs(s.fixture), {
-    cwd: s.root,
-    env: { MODE: mode, APP: app, PORT: "0" },
-    cpu: s.serverCpu,
+  const child = processes.spawn(runtime.bin, runtime.serverArgs(where.fixture), {
+    cwd: where.root,
+    env: { ...env, PORT: "0" },
+    cpu: where.cpu,
   });
   const match = await child.waitFor(/listening on (http:\/\/\S+)/, 20_000);
   const name = commandName(child.pid);
@@ -123,9 +127,14 @@ async function _startServer(
   return { child, url: `${match[1]}/` };
 }
 
-function _errors(w: WrkResult): number {
-  const e = w.socketErrors;
-  return e.connect + e.read + e.write + e.timeout + w.non2xx;
+function _startServer(
+  s: ThroughputSettings,
+  runtime: RuntimeCommand,
+  mode: ServerMode,
+  app: AppName,
+): Promise<{ child: Spawned; url: string }> {
+  const where = { root: s.root, fixture: s.fixture, cpu: s.serverCpu };
+  return startFixture(s.processes, where, runtime, { MODE: mode, APP: app });
 }
 
 /** Pairwise ratio graceful / raw of `pick` over every pair. */
@@ -168,7 +177,7 @@ export function summarise(all: ThroughputRun[], seed = 1): ThroughputSummary {
     p99Ratio: spread(_ratios(runs, p99)),
     p99RatioInterval: medianInterval(_ratios(runs, p99), prng(seed + 1)),
     cpuRatio: spread(_ratios(runs, cpu)),
-    errors: all.reduce((sum, r) => sum + _errors(r.wrk), 0),
+    errors: all.reduce((sum, r) => sum + wrkErrors(r.wrk), 0),
     rpsRatioAllPairs: spread(_ratios(all, rps)),
   };
 }
@@ -246,7 +255,7 @@ export async function throughputCase(
             `${Math.round(result.rps)} req/s, p99 ${round(result.latencyMs.p99, 2)} ms, ` +
             `${round(run.cpuUsPerRequest, 2)} µs CPU/req, ` +
             `foreign ticks on CPU ${s.serverCpu}: ${run.foreignTicksOnServerCpu}` +
-            (_errors(result) > 0 ? `, ${_errors(result)} errors` : "") +
+            (wrkErrors(result) > 0 ? `, ${wrkErrors(result)} errors` : "") +
             (run.disturbed ? " [disturbed: pair set aside]" : ""),
         );
       }

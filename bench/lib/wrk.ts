@@ -34,6 +34,12 @@ function _ms(value: string, unit: string): number {
   return Number(value) * factor;
 }
 
+/** Socket errors and non-2xx answers of one wrk run. */
+export function wrkErrors(w: WrkResult): number {
+  const e = w.socketErrors;
+  return e.connect + e.read + e.write + e.timeout + w.non2xx;
+}
+
 /**
  * Parses wrk 4.x output (with `--latency`).
  * @throws {Error} when the summary lines are missing.
