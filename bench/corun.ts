@@ -181,6 +181,12 @@ async function main(): Promise<void> {
     }
     for (const app of ["plain", "hono"]) {
       cases.push({
+        name: `bun-${app} sseFinalFrame false`,
+        runtime: rts.bun,
+        a: side(`raw ${app}`, { MODE: "raw", APP: app }),
+        b: side(`graceful ${app}, sseFinalFrame false`, { MODE: "graceful", APP: app, SSE: "off" }),
+      });
+      cases.push({
         name: `bun-${app} headers read`,
         runtime: rts.bun,
         a: side(`raw ${app}`, { MODE: "raw", APP: app }),

@@ -8,7 +8,8 @@
 //
 // Environment: PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1), SHUTDOWN_TIMEOUT_MS (10000),
 // DRAIN_DELAY_MS (the library's adaptive default), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), REUSE_PORT=1
-// (SO_REUSEPORT; Deno needs --unstable-net).
+// (SO_REUSEPORT; Deno needs --unstable-net), SSE_FINAL_FRAME=off (sseFinalFrame: false: SSE
+// streams are not looked for, so /sse-raw runs until the deadline cuts it).
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -175,6 +176,7 @@ const server: Server = serve(app, {
   ...(process.env.DRAIN_DELAY_MS ? { drainDelay: envNumber("DRAIN_DELAY_MS", 0) } : {}),
   // Two instances on one port (rolling restarts without a proxy); Deno needs --unstable-net.
   reusePort: process.env.REUSE_PORT === "1",
+  ...(process.env.SSE_FINAL_FRAME === "off" ? { sseFinalFrame: false } : {}),
   ...(certFile && keyFile
     ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } }
     : {}),

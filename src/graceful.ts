@@ -73,9 +73,15 @@ export interface GracefulOptions {
    * The last frame written to an SSE response the library ends. The default asks `EventSource`
    * to reconnect after one second (to another instance); e.g. `"event: shutdown\ndata: bye\n\n"`.
    * Must end with a blank line.
+   *
+   * `false`: the library does not look for SSE responses at all. They are then like any other
+   * streamed body: their handlers still see the shutdown signal, and what is still open at the
+   * deadline is cut. On Bun this saves reading every response's headers (about 3% of a hello
+   * world's throughput on Bun 1.4.5); choose it when no route streams SSE, or when the SSE
+   * handlers end their streams on the signal themselves.
    * @default "retry: 1000\n\n"
    */
-  sseFinalFrame?: string;
+  sseFinalFrame?: string | false;
   /**
    * The shutdown signal created earlier with {@linkcode lifecycle}, for route modules that must
    * not import the server.
@@ -229,7 +235,8 @@ export interface _Settings {
   drainDelay: number | "auto";
   hookTimeout: number;
   streamGrace: number;
-  sseFinalFrame: Uint8Array;
+  /** `null`: SSE responses are not looked for. */
+  sseFinalFrame: Uint8Array | null;
   logger: Logger;
   lifecycle: _Lifecycle;
   clock: Clock;
@@ -284,10 +291,13 @@ function _lifecycleOf(where: string, value: unknown): _Lifecycle {
   return value;
 }
 
-function _sseFrame(where: string, value: unknown): Uint8Array {
+function _sseFrame(where: string, value: unknown): Uint8Array | null {
   if (value === undefined) return new TextEncoder().encode("retry: 1000\n\n");
+  if (value === false) return null;
   if (typeof value !== "string") {
-    throw new TypeError(`${where}: "sseFinalFrame" must be a string, received ${_show(value)}`);
+    throw new TypeError(
+      `${where}: "sseFinalFrame" must be a string or false, received ${_show(value)}`,
+    );
   }
   if (!/(\r\n|\n|\r){2}$/.test(value)) {
     throw new RangeError(
@@ -383,11 +393,14 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.#tracker.end();
   };
   #deno = "Deno" in globalThis;
+  /** Whether SSE responses are looked for (`sseFinalFrame` is not false). */
+  #findSse: boolean;
   #wholeBody = _wholeBodyTest();
   #slots = _streamSlots();
 
   constructor(handler: H, settings: _Settings) {
     this.#settings = settings;
+    this.#findSse = settings.sseFinalFrame !== null;
     this.#life = settings.lifecycle;
     this.#life.bound = true;
     const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
@@ -577,7 +590,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     // drops its implied content-type, so no other body is touched.
     if (response instanceof Response) {
       response = this.#closingIfDraining(response);
-      if (_isEventStream(response)) response = this.#track(response, true);
+      if (this.#findSse && _isEventStream(response)) response = this.#track(response, true);
     }
     this.#tracker.end();
     return response;
@@ -606,7 +619,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     }
     const draining = this.#life.state !== "serving";
     response = this.#closingIfDraining(response);
-    const sse = _isEventStream(response);
+    const sse = this.#findSse && _isEventStream(response);
     // Deno has no force: every streamed body is held so that the deadline can cut it, in place
     // (no copy, a few hundred bytes) where Deno's stream allows it.
     const inPlace = this.#trackInPlace(response, sse);
@@ -644,7 +657,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       return response;
     }
     const tracked = new TrackedBody(body, this.#requestBodyEnded);
-    this.#register(tracked, _isEventStream(response));
+    this.#register(tracked, this.#findSse && _isEventStream(response));
     return new Response(tracked.stream, response);
   }
 
@@ -707,7 +720,8 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   #endStream(stream: _EndableBody): void {
-    if (stream.end(this.#settings.sseFinalFrame, this.#life.signal.reason)) return;
+    // Only SSE streams get here, so sseFinalFrame is set.
+    if (stream.end(this.#settings.sseFinalFrame ?? undefined, this.#life.signal.reason)) return;
     this.#endLater.add(stream);
     this.#endLaterTimer ??= this.#settings.clock.setTimeout(this.#retryEnds, _END_RETRY_MS);
   }
@@ -715,7 +729,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   /** Asks the streams that could not be ended yet again, until every one is (or the deadline). */
   #retryEnds = (): void => {
     this.#endLaterTimer = undefined;
-    const { sseFinalFrame } = this.#settings;
+    const sseFinalFrame = this.#settings.sseFinalFrame ?? undefined;
     const reason = this.#life.signal.reason;
     for (const stream of this.#endLater) {
       if (stream.end(sseFinalFrame, reason)) this.#endLater.delete(stream);

@@ -12,6 +12,8 @@
 //         off for throughput runs so that the plain handler stays exactly `() => new Response("ok")`.
 //   PROBE headers (raw mode only): the handler's response also gets the one read the library makes
 //         to find SSE responses, `response.headers.get("content-type")` (bench/corun.ts, on Bun).
+//   SSE   off (graceful and serve modes): the library gets `sseFinalFrame: false`, so it does not
+//         look for SSE responses and makes no such read.
 
 import process from "node:process";
 import { Hono } from "hono";
@@ -128,6 +130,7 @@ function main(): void {
   const app = choice<App>("APP", ["plain", "hono"], "plain");
   const handler = handlerFor(app, process.env.SLOW === "1");
   const target = handler.target as FetchHandler | { fetch: FetchHandler };
+  const sse = choice("SSE", ["on", "off"], "on") === "off" ? { sseFinalFrame: false as const } : {};
 
   if (mode === "serve") {
     serve(target, {
@@ -135,12 +138,13 @@ function main(): void {
       hostname: HOSTNAME,
       exit: true,
       logger: false,
+      ...sse,
       onListen: ({ port }) => ready(port),
     });
     return;
   }
   if (mode === "graceful") {
-    const g = graceful(target, { logger: false });
+    const g = graceful(target, { logger: false, ...sse });
     const listening = listen(g.fetch as Handler);
     g.attach(listening.server);
     onSigterm(() => {

@@ -77,6 +77,31 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
     );
 
     it(
+      "with sseFinalFrame false, leaves an SSE stream to the deadline: cut, no final frame, exit 1",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime, {
+          SSE_FINAL_FRAME: "off",
+          SHUTDOWN_TIMEOUT_MS: "1500",
+        });
+        const { reader, text } = await openTicking(demo.port, "/sse-raw");
+        const signalledAt = demo.kill("SIGTERM");
+        const end = await readToEnd(reader, text);
+        const endedAfter = performance.now() - signalledAt;
+        const exit = await demo.waitForExit(5_000);
+
+        assert.doesNotMatch(end.text, /retry: 1000/, "no final frame was written");
+        assert.ok(end.error !== undefined, `the body was cut, not ended: ${JSON.stringify(end)}`);
+        assert.ok(
+          endedAfter >= 1_400 && endedAfter < 3_000,
+          `cut ${endedAfter} ms after SIGTERM (deadline 1500 ms)`,
+        );
+        assert.equal(exit.code, 1, demo.stderr());
+        assert.doesNotMatch(demo.stderr(), /SSE stream/);
+      },
+    );
+
+    it(
       "ends a Hono streamSSE that ignores the signal with the retry frame; Hono's onAbort runs",
       BOUNDED,
       async () => {

@@ -426,6 +426,58 @@ describe("graceful()", () => {
     assert.equal(report.completed, 1);
   });
 
+  it("leaves SSE streams alone with sseFinalFrame false: no frame at the grace, cut at the deadline", async () => {
+    const clock = new FakeClock();
+    const g = graceful(() =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("data: 1\n\n"));
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      ), { logger: false, clock, streamGrace: 100, timeout: 1_000, sseFinalFrame: false });
+    const response = await call(g.fetch, get(), denoInfo());
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value, "data: 1\n\n");
+    const seen: { next: unknown } = { next: "pending" };
+    reader.read().then((r) => seen.next = r, (e) => seen.next = e);
+    g.shutdown();
+    await clock.advance(999);
+    assert.equal(seen.next, "pending", "not ended at the stream grace, nor before the deadline");
+    assert.equal(g.state, "draining");
+    await clock.advance(1);
+    await clock.advance(300);
+    const report = await g.finished;
+    assert.equal(report.timedOut, true);
+    if (_streamSlots() !== undefined) {
+      // Deno holds every streamed body: the deadline cuts it. (Bun's stop(true) does it there.)
+      const cut: unknown = seen.next;
+      assert.ok(cut instanceof ShutdownError, `the body was cut, got ${String(cut)}`);
+      assert.deepEqual(report.cutDetail, { handlers: 0, bodies: 1, webSockets: 0 });
+    }
+  });
+
+  it("reads no response headers on Bun with sseFinalFrame false (one read to find SSE otherwise)", async () => {
+    if ("Deno" in globalThis) return; // Deno finds string bodies without the headers (test above)
+    const reads: number[] = [];
+    for (const sseFinalFrame of [false, undefined] as const) {
+      let count = 0;
+      const g = graceful(() => {
+        const response = new Response("ok");
+        const headers = response.headers;
+        Object.defineProperty(response, "headers", {
+          get: () => (count++, headers),
+        });
+        return response;
+      }, { sseFinalFrame });
+      const response = await call(g.fetch, get(), {});
+      assert.equal(await response.text(), "ok");
+      reads.push(count);
+    }
+    assert.deepEqual(reads, [0, 1]);
+  });
+
   it("ends an SSE stream in place on Deno (no second stream), wraps it elsewhere", async () => {
     const slots = _streamSlots();
     if ("Deno" in globalThis) assert.notEqual(slots, undefined, "this Deno's stream slots");

@@ -95,7 +95,7 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
     "an sseFinalFrame that is not a string",
     () => graceful(ok, { sseFinalFrame: 42 as never }),
     "TypeError",
-    /"sseFinalFrame" must be a string, received 42/,
+    /"sseFinalFrame" must be a string or false, received 42/,
   ],
   [
     "an sseFinalFrame without a blank line at the end",
