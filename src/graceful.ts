@@ -349,8 +349,8 @@ function _withConnectionClose(response: Response): Response {
   }
 }
 
-/** Whether a response is a Server-Sent Events stream. */
-function _isEventStream(response: Response): boolean {
+/** Whether a response is a Server-Sent Events stream (bench/servers/hello.ts measures it alone). */
+export function _isEventStream(response: Response): boolean {
   return response.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
 }
 
