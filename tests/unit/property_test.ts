@@ -35,7 +35,8 @@
 // - responses produced after the shutdown began carry `Connection: close`, earlier ones do not;
 //   an SSE response still open when the stream grace ends is ended then, with the final frame
 //   after whole events, and its source cancelled, unless its handler ended it first (then no
-//   frame of the library's follows the handler's own last event).
+//   frame of the library's follows the handler's own last event); with `sseFinalFrame: false`
+//   no SSE response is ended by the library: it ends by its handler or like any endless body.
 
 import { after, describe, it } from "node:test";
 import process from "node:process";
@@ -174,6 +175,8 @@ interface Schedule {
   streamGrace: number;
   hookTimeout: number;
   customFrame: boolean;
+  /** `sseFinalFrame: false`: the library does not look for SSE responses. */
+  sseOff: boolean;
   /** When shutdown() is called from outside (it may have started earlier, from a handler). */
   shutdownAt: number;
   /** A second outside call, which must return the same promise. */
@@ -271,6 +274,7 @@ function generate(rng: Random): Schedule {
     streamGrace,
     hookTimeout: rng.int(1, 400),
     customFrame: rng.chance(0.3),
+    sseOff: rng.chance(0.2),
     shutdownAt,
     secondShutdownAt: rng.chance(0.25) ? shutdownAt + rng.int(0, 1_500) + 0.5 : undefined,
     forceHangs: rng.chance(0.5),
@@ -470,7 +474,11 @@ class Sim {
       ...(plan.drainDelay === "auto" ? {} : { drainDelay: plan.drainDelay }),
       streamGrace: plan.streamGrace,
       hookTimeout: plan.hookTimeout,
-      ...(plan.customFrame ? { sseFinalFrame: CUSTOM_FRAME } : {}),
+      ...(plan.sseOff
+        ? { sseFinalFrame: false as const }
+        : plan.customFrame
+        ? { sseFinalFrame: CUSTOM_FRAME }
+        : {}),
     });
     this.reqs = plan.requests.map((p, id) => ({
       id,
@@ -832,7 +840,8 @@ class Sim {
   #watchRead(r: Live): void {
     const read = ++r.reads;
     r.readWaiting = true;
-    if (!IN_PLACE || !r.plan.kind.startsWith("sse") || this.shutdownAt === undefined) return;
+    if (this.plan.sseOff || !IN_PLACE || !r.plan.kind.startsWith("sse")) return;
+    if (this.shutdownAt === undefined) return;
     if (this.plan.streamGrace >= this.plan.timeout) return;
     const graceOver = this.shutdownAt + this.plan.streamGrace;
     const at = Math.max(this.clock.now(), graceOver) + END_RETRY_MS + EPSILON;
@@ -1070,7 +1079,7 @@ class Sim {
    * place (Deno), one whose runtime read was not waiting (checked again by #watchRead).
    */
   #graceOver(): void {
-    if (this.report !== undefined) return;
+    if (this.report !== undefined || this.plan.sseOff) return;
     for (const r of this.reqs) {
       if (!r.plan.kind.startsWith("sse") || r.response === undefined || r.ended) continue;
       if (IN_PLACE && this.plan.mode !== "bun" && !r.readWaiting) continue;
@@ -1392,6 +1401,10 @@ class Sim {
         let events: string;
         if (r.plan.kind === "sseCoop" && text.endsWith(bye)) {
           events = text.slice(0, text.length - bye.length);
+        } else if (this.plan.sseOff) {
+          // Not looked for: only its handler ends it; otherwise it never looks complete.
+          this.check(false, `${what}: ended cleanly without its handler, sseFinalFrame false`);
+          break;
         } else {
           this.check(text.endsWith(frame), `${what}: an SSE body ended without a last frame`);
           events = text.slice(0, text.length - frame.length);
@@ -1450,6 +1463,9 @@ function tally(sim: Sim): void {
           ? "SSE ended by the library"
           : "SSE ended itself",
       );
+    }
+    if (sim.plan.sseOff && r.plan.kind === "sse" && r.outcome !== undefined) {
+      seen.add("SSE left to the deadline (sseFinalFrame false)");
     }
     if (r.outcome === "error" && r.error instanceof ShutdownError) {
       seen.add("body errored at deadline");
