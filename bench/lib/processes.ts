@@ -35,6 +35,8 @@ export class Spawned {
   #child: Deno.ChildProcess;
   #stdout = "";
   #stderr = "";
+  /** When each stderr chunk arrived, and the length of the kept stderr after it. */
+  #stderrArrivals: { at: number; end: number }[] = [];
   #done = false;
   #watchers: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
 
@@ -64,6 +66,17 @@ export class Spawned {
   /** What the child wrote to stderr so far (first 64 KiB). */
   get stderr(): string {
     return this.#stderr;
+  }
+
+  /**
+   * When the orchestrator received the end of the first match of `pattern` on stderr
+   * (`performance.now()`), or undefined when it has not come (yet).
+   */
+  stderrAt(pattern: RegExp): number | undefined {
+    const match = pattern.exec(this.#stderr);
+    if (match === null) return undefined;
+    const end = match.index + match[0].length;
+    return this.#stderrArrivals.find((arrival) => arrival.end >= end)?.at;
   }
 
   /** Sends a signal; false when the process is already gone. */
@@ -128,6 +141,7 @@ export class Spawned {
           }
         } else if (this.#stderr.length < _KEEP) {
           this.#stderr += text;
+          this.#stderrArrivals.push({ at: performance.now(), end: this.#stderr.length });
         }
       }
     } catch {

@@ -56,6 +56,11 @@ export interface LastByteSample {
   lastByteToExitMs: number;
   /** Last byte → FIN from the server (NaN if the socket was not closed by the server). */
   lastByteToFinMs: number;
+  /**
+   * Demo only: last byte → arrival of the library's last log line ("shutdown complete", written
+   * just before the exit), i.e. the library's share of lastByteToExitMs; NaN for raw.
+   */
+  lastByteToReportMs: number;
   code: number;
   ok: boolean;
 }
@@ -68,6 +73,8 @@ export interface ShutdownResult {
   summary: {
     idle: Record<Subject, Distribution>;
     lastByteToExit: Record<"demo" | "raw", Distribution>;
+    /** The demo's last byte → the library's last log line (see LastByteSample). */
+    lastByteToReport: Distribution;
     /** Samples that were not a clean 200 + exit 0 (they are kept out of the distributions). */
     failures: number;
   };
@@ -263,6 +270,7 @@ async function _lastByteSample(
       lastByteAtMs: response.lastByteAt - writtenAt,
       lastByteToExitMs: exit.at - response.lastByteAt,
       lastByteToFinMs: finAt - response.lastByteAt,
+      lastByteToReportMs: (child.stderrAt(/shutdown complete in/) ?? NaN) - response.lastByteAt,
       code: exit.code,
       ok: response.status === 200 && response.body === expected && exit.code === 0,
     };
@@ -305,6 +313,9 @@ export async function shutdownScenarios(
           `${sample.chunked ? "chunked, " : ""}` +
           `${sample.connectionClose ? "Connection: close, " : ""}` +
           `FIN +${round(sample.lastByteToFinMs, 2)} ms, ` +
+          `${
+            subject === "demo" ? `last log line +${round(sample.lastByteToReportMs, 2)} ms, ` : ""
+          }` +
           `exit ${sample.code}${sample.ok ? "" : `, NOT OK: ${JSON.stringify(sample.body)}`})`,
       );
     }
@@ -322,6 +333,12 @@ export async function shutdownScenarios(
         empty: distribution(idleOf("empty")),
       },
       lastByteToExit: { demo: distribution(lastOf("demo")), raw: distribution(lastOf("raw")) },
+      lastByteToReport: distribution(
+        lastByte.filter((x) =>
+          x.subject === "demo" && x.ok && Number.isFinite(x.lastByteToReportMs)
+        )
+          .map((x) => x.lastByteToReportMs),
+      ),
       failures: idle.filter((x) => x.code !== 0).length + lastByte.filter((x) => !x.ok).length,
     },
   };
