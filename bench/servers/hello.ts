@@ -96,7 +96,7 @@ function withHeadersRead(fetch: Handler): Handler {
   let seen = 0;
   return (request, arg) => {
     const response = fetch(request, arg) as Response;
-    if (_isEventStream(response)) seen++;
+    if (_isEventStream(response)) seen++; // the answer is used, as the library uses it
     return response;
   };
 }
