@@ -21,27 +21,52 @@ export interface _EndableBody extends _Cuttable {
   end(last?: Uint8Array, reason?: unknown): boolean;
 }
 
+/** What both kinds of tracked body share: their end is reported once, whichever way it came. */
+abstract class _EndsOnce implements _EndableBody {
+  /** Cleared once the body ended: `undefined` means settled. */
+  #onEnd: _BodyEnded | undefined;
+
+  constructor(onEnd: _BodyEnded) {
+    this.#onEnd = onEnd;
+  }
+
+  abstract end(last?: Uint8Array, reason?: unknown): boolean;
+  abstract cut(reason: unknown): void;
+
+  /** Whether the body already ended. */
+  get settled(): boolean {
+    return this.#onEnd === undefined;
+  }
+
+  /** Reports the end with `outcome`; false when it was reported already. */
+  protected settle(outcome: _BodyOutcome): boolean {
+    const onEnd = this.#onEnd;
+    if (onEnd === undefined) return false;
+    this.#onEnd = undefined;
+    onEnd(this, outcome);
+    return true;
+  }
+}
+
 /**
  * Wraps a response body so that it can be ended cleanly or cut, and reports how it ended. On Deno
  * 2.9 every open SSE stream carries one, so it holds no closures and no promise reactions of its
  * own while the stream is open: the instance is its own underlying source, the end callback is
  * shared, and bench/README.md shows the heap cost against the runtime's floor.
  */
-export class TrackedBody implements _EndableBody {
+export class TrackedBody extends _EndsOnce {
   /** The stream to hand to the runtime in place of the original body. */
   readonly stream: ReadableStream<Uint8Array>;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-  /** Cleared once the body ended: `undefined` means settled. */
-  #onEnd: _BodyEnded | undefined;
 
   /**
    * @param source The original body; it is locked from now on.
    * @param onEnd Called once, with this body and how it ended.
    */
   constructor(source: ReadableStream<Uint8Array>, onEnd: _BodyEnded) {
+    super(onEnd);
     this.#reader = source.getReader();
-    this.#onEnd = onEnd;
     this.stream = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
   }
 
@@ -53,26 +78,21 @@ export class TrackedBody implements _EndableBody {
   /** Underlying source: forwards the next chunk of the original body. */
   pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     return this.#reader.read().then((chunk) => {
-      if (this.#onEnd === undefined) return;
+      if (this.settled) return;
       if (chunk.done) {
-        this.#settle("complete");
+        this.settle("complete");
         controller.close();
       } else {
         controller.enqueue(chunk.value);
       }
     }, (error: unknown) => {
-      if (this.#settle("errored")) controller.error(error);
+      if (this.settle("errored")) controller.error(error);
     });
   }
 
   /** Underlying source: the client went away; cancel the original body. */
   cancel(reason: unknown): Promise<void> | undefined {
-    return this.#settle("cancelled") ? this.#reader.cancel(reason) : undefined;
-  }
-
-  /** Whether the body already ended. */
-  get settled(): boolean {
-    return this.#onEnd === undefined;
+    return this.settle("cancelled") ? this.#reader.cancel(reason) : undefined;
   }
 
   /**
@@ -83,13 +103,13 @@ export class TrackedBody implements _EndableBody {
    * the time the check below runs when the source is already closed.
    */
   end(last?: Uint8Array, reason?: unknown): boolean {
-    if (this.#onEnd === undefined) return true;
+    if (this.settled) return true;
     let sourceClosed = false;
     this.#reader.closed.then(() => {
       sourceClosed = true;
     }, () => {});
     queueMicrotask(() => {
-      if (sourceClosed || !this.#settle("ended")) return;
+      if (sourceClosed || !this.settle("ended")) return;
       try {
         if (last !== undefined && last.byteLength > 0) this.#controller!.enqueue(last);
         this.#controller!.close();
@@ -103,21 +123,13 @@ export class TrackedBody implements _EndableBody {
 
   /** Errors the body so the runtime aborts the connection, and cancels the source. */
   cut(reason: unknown): void {
-    if (!this.#settle("cut")) return;
+    if (!this.settle("cut")) return;
     try {
       this.#controller!.error(reason);
     } catch {
       // Already closed by the runtime.
     }
     this.#reader.cancel(reason).catch(() => {});
-  }
-
-  #settle(outcome: _BodyOutcome): boolean {
-    const onEnd = this.#onEnd;
-    if (onEnd === undefined) return false;
-    this.#onEnd = undefined;
-    onEnd(this, outcome);
-    return true;
   }
 }
 
@@ -126,11 +138,9 @@ export class TrackedBody implements _EndableBody {
  * second copy of each chunk (bench/README.md: "Heap per open SSE stream"). The runtime reports
  * the end of the response (`info.completed`), so the instance holds only the controller.
  */
-export class InPlaceBody implements _EndableBody {
+export class InPlaceBody extends _EndsOnce {
   #controller: ReadableStreamDefaultController<Uint8Array>;
   #slots: _StreamSlots;
-  /** Cleared once the body ended: `undefined` means settled. */
-  #onEnd: _BodyEnded | undefined;
 
   /**
    * @param controller The controller of the body the runtime reads (see `_StreamSlots`).
@@ -142,14 +152,14 @@ export class InPlaceBody implements _EndableBody {
     slots: _StreamSlots,
     onEnd: _BodyEnded,
   ) {
+    super(onEnd);
     this.#controller = controller;
     this.#slots = slots;
-    this.#onEnd = onEnd;
   }
 
   /** The runtime is done with the response: written out, or the client went away. */
   over(): void {
-    this.#settle("complete");
+    this.settle("complete");
   }
 
   /**
@@ -159,11 +169,11 @@ export class InPlaceBody implements _EndableBody {
    * stream keeps it as it is (no final frame after its own last event).
    */
   end(last?: Uint8Array, reason?: unknown): boolean {
-    if (this.#onEnd === undefined) return true;
+    if (this.settled) return true;
     const c = this.#controller;
     if (!this.#slots.open(c)) return true;
     if (!this.#slots.waiting(c)) return false;
-    this.#settle("ended");
+    this.settle("ended");
     this.#cancelSource(reason);
     try {
       if (last !== undefined && last.byteLength > 0) c.enqueue(last);
@@ -176,7 +186,7 @@ export class InPlaceBody implements _EndableBody {
 
   /** Errors the body so the runtime aborts the connection, and cancels the source. */
   cut(reason: unknown): void {
-    if (!this.#settle("cut")) return;
+    if (!this.settle("cut")) return;
     this.#cancelSource(reason);
     try {
       this.#controller.error(reason);
@@ -192,13 +202,5 @@ export class InPlaceBody implements _EndableBody {
     } catch {
       // A source whose cancel throws synchronously: the stream still ends.
     }
-  }
-
-  #settle(outcome: _BodyOutcome): boolean {
-    const onEnd = this.#onEnd;
-    if (onEnd === undefined) return false;
-    this.#onEnd = undefined;
-    onEnd(this, outcome);
-    return true;
   }
 }

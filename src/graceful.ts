@@ -235,8 +235,8 @@ export interface _Settings {
   drainDelay: number | "auto";
   hookTimeout: number;
   streamGrace: number;
-  /** `null`: SSE responses are not looked for. */
-  sseFinalFrame: Uint8Array | null;
+  /** `undefined`: SSE responses are not looked for. */
+  sseFinalFrame: Uint8Array | undefined;
   logger: Logger;
   lifecycle: _Lifecycle;
   clock: Clock;
@@ -291,9 +291,9 @@ function _lifecycleOf(where: string, value: unknown): _Lifecycle {
   return value;
 }
 
-function _sseFrame(where: string, value: unknown): Uint8Array | null {
+function _sseFrame(where: string, value: unknown): Uint8Array | undefined {
   if (value === undefined) return new TextEncoder().encode("retry: 1000\n\n");
-  if (value === false) return null;
+  if (value === false) return undefined;
   if (typeof value !== "string") {
     throw new TypeError(
       `${where}: "sseFinalFrame" must be a string or false, received ${_show(value)}`,
@@ -400,7 +400,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
 
   constructor(handler: H, settings: _Settings) {
     this.#settings = settings;
-    this.#findSse = settings.sseFinalFrame !== null;
+    this.#findSse = settings.sseFinalFrame !== undefined;
     this.#life = settings.lifecycle;
     this.#life.bound = true;
     const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
@@ -720,8 +720,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   #endStream(stream: _EndableBody): void {
-    // Only SSE streams get here, so sseFinalFrame is set.
-    if (stream.end(this.#settings.sseFinalFrame ?? undefined, this.#life.signal.reason)) return;
+    if (stream.end(this.#settings.sseFinalFrame, this.#life.signal.reason)) return;
     this.#endLater.add(stream);
     this.#endLaterTimer ??= this.#settings.clock.setTimeout(this.#retryEnds, _END_RETRY_MS);
   }
@@ -729,7 +728,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   /** Asks the streams that could not be ended yet again, until every one is (or the deadline). */
   #retryEnds = (): void => {
     this.#endLaterTimer = undefined;
-    const sseFinalFrame = this.#settings.sseFinalFrame ?? undefined;
+    const { sseFinalFrame } = this.#settings;
     const reason = this.#life.signal.reason;
     for (const stream of this.#endLater) {
       if (stream.end(sseFinalFrame, reason)) this.#endLater.delete(stream);
