@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, describe, it } from "node:test";
-import { cleanup, type RuntimeName, startDemo } from "./_harness.ts";
+import { cleanup, type Demo, type Exit, type RuntimeName, startDemo } from "./_harness.ts";
 
 const BOUNDED = { timeout: 15_000 };
 
@@ -40,6 +40,32 @@ async function openTicking(
   return { reader, text };
 }
 
+/**
+ * Starts the demo with `env`, opens `path` until two ticks came, sends SIGTERM, and reads the
+ * stream to its end and the process to its exit; times are in ms after the SIGTERM.
+ */
+async function sigtermWhileTicking(
+  runtime: RuntimeName,
+  path: string,
+  env: Record<string, string> = {},
+): Promise<
+  {
+    demo: Demo;
+    end: { text: string; error?: unknown };
+    endedAfter: number;
+    exit: Exit;
+    exitedAfter: number;
+  }
+> {
+  const demo = await startDemo(runtime, env);
+  const { reader, text } = await openTicking(demo.port, path);
+  const signalledAt = demo.kill("SIGTERM");
+  const end = await readToEnd(reader, text);
+  const endedAfter = performance.now() - signalledAt;
+  const exit = await demo.waitForExit(5_000);
+  return { demo, end, endedAfter, exit, exitedAfter: exit.at - signalledAt };
+}
+
 for (const runtime of ["deno", "bun"] as RuntimeName[]) {
   describe(`${runtime}: streams`, () => {
     afterEach(cleanup);
@@ -49,12 +75,10 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
       "ends an SSE stream that ignores the signal with a retry frame, cleanly, then exits 0",
       BOUNDED,
       async () => {
-        const demo = await startDemo(runtime);
-        const { reader, text } = await openTicking(demo.port, "/sse-raw");
-        const signalledAt = demo.kill("SIGTERM");
-        const end = await readToEnd(reader, text);
-        const endedAt = performance.now();
-        const exit = await demo.waitForExit(5_000);
+        const { demo, end, endedAfter, exit, exitedAfter } = await sigtermWhileTicking(
+          runtime,
+          "/sse-raw",
+        );
 
         assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
         assert.match(end.text, /\n\nretry: 1000\n\n$/, "the last frame is the retry hint");
@@ -64,13 +88,9 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
           `only whole tick events before the final frame: ${JSON.stringify(end.text)}`,
         );
         // The default streamGrace is 250 ms: the handler had that long to finish by itself.
-        const endedAfter = endedAt - signalledAt;
         assert.ok(endedAfter >= 200 && endedAfter < 2_000, `ended ${endedAfter} ms after SIGTERM`);
         assert.equal(exit.code, 0, demo.stderr());
-        assert.ok(
-          exit.at - signalledAt < 3_000,
-          `exited ${exit.at - signalledAt} ms after SIGTERM`,
-        );
+        assert.ok(exitedAfter < 3_000, `exited ${exitedAfter} ms after SIGTERM`);
         assert.match(demo.stderr(), /ending 1 SSE stream\(s\) with a final frame/);
         assert.match(demo.stderr(), /\/sse-raw source cancelled/, "the handler's cleanup ran");
       },
@@ -80,15 +100,10 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
       "with sseFinalFrame false, leaves an SSE stream to the deadline: cut, no final frame, exit 1",
       BOUNDED,
       async () => {
-        const demo = await startDemo(runtime, {
+        const { demo, end, endedAfter, exit } = await sigtermWhileTicking(runtime, "/sse-raw", {
           SSE_FINAL_FRAME: "off",
           SHUTDOWN_TIMEOUT_MS: "1500",
         });
-        const { reader, text } = await openTicking(demo.port, "/sse-raw");
-        const signalledAt = demo.kill("SIGTERM");
-        const end = await readToEnd(reader, text);
-        const endedAfter = performance.now() - signalledAt;
-        const exit = await demo.waitForExit(5_000);
 
         assert.doesNotMatch(end.text, /retry: 1000/, "no final frame was written");
         assert.ok(end.error !== undefined, `the body was cut, not ended: ${JSON.stringify(end)}`);
@@ -105,11 +120,10 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
       "ends a Hono streamSSE that ignores the signal with the retry frame; Hono's onAbort runs",
       BOUNDED,
       async () => {
-        const demo = await startDemo(runtime);
-        const { reader, text } = await openTicking(demo.port, "/sse-hono-raw");
-        const signalledAt = demo.kill("SIGTERM");
-        const end = await readToEnd(reader, text);
-        const exit = await demo.waitForExit(5_000);
+        const { demo, end, exit, exitedAfter } = await sigtermWhileTicking(
+          runtime,
+          "/sse-hono-raw",
+        );
         assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
         assert.match(end.text, /\n\nretry: 1000\n\n$/, "the last frame is the retry hint");
         const frames = end.text.split("\n\n").filter((f) => f !== "");
@@ -118,10 +132,7 @@ for (const runtime of ["deno", "bun"] as RuntimeName[]) {
           `only whole tick events before the final frame: ${JSON.stringify(end.text)}`,
         );
         assert.equal(exit.code, 0, demo.stderr());
-        assert.ok(
-          exit.at - signalledAt < 3_000,
-          `exited ${exit.at - signalledAt} ms after SIGTERM`,
-        );
+        assert.ok(exitedAfter < 3_000, `exited ${exitedAfter} ms after SIGTERM`);
         assert.match(demo.stderr(), /ending 1 SSE stream\(s\) with a final frame/);
         assert.match(demo.stderr(), /\/sse-hono-raw aborted/, "Hono's onAbort ran");
       },
