@@ -23,16 +23,16 @@
 export { ShutdownError } from "./src/errors.ts";
 export { type Lifecycle, lifecycle } from "./src/lifecycle.ts";
 export { type HasShutdownState, liveness, readiness } from "./src/health.ts";
-export {
-  type CutDetail,
-  type FetchHandler,
-  type Graceful,
-  graceful,
-  type GracefulOptions,
-  type ShutdownOptions,
-  type ShutdownReport,
-  type ShutdownState,
-} from "./src/graceful.ts";
+export { graceful } from "./src/graceful.ts";
+export type {
+  CutDetail,
+  FetchHandler,
+  Graceful,
+  GracefulOptions,
+  ShutdownOptions,
+  ShutdownReport,
+  ShutdownState,
+} from "./src/types.ts";
 export type { HookOptions, HookReport, ShutdownHook } from "./src/hooks.ts";
 export { type Logger, stderrLogger } from "./src/logger.ts";
 export type { Clock, TimerId } from "./src/clock.ts";

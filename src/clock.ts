@@ -20,16 +20,70 @@ export const systemClock: Clock = Object.freeze({
   clearTimeout: (id: TimerId): void => clearTimeout(id as number),
 });
 
-/** Resolves after `ms` on `clock`, or at once when `signal` aborts; the timer is always cleared. */
-export function _sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clock.clearTimeout(id);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const id = clock.setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
+/** Resolves `true` when `promise` settles first, `false` when `signal` aborts first. */
+export function _race(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => resolve(true),
+      () => resolve(true),
+    ).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** Every timer of one shutdown, so that a single `clearAll()` in `finally` leaves none behind. */
+export class _Timers {
+  readonly clock: Clock;
+  #live = new Set<TimerId>();
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  /** Calls `fn` once after `ms`, unless cleared first. */
+  set(fn: () => void, ms: number): TimerId {
+    const id = this.clock.setTimeout(() => {
+      this.#live.delete(id);
+      fn();
+    }, ms);
+    this.#live.add(id);
+    return id;
+  }
+
+  clear(id: TimerId | undefined): void {
+    if (id === undefined || !this.#live.delete(id)) return;
+    this.clock.clearTimeout(id);
+  }
+
+  clearAll(): void {
+    for (const id of this.#live) this.clock.clearTimeout(id);
+    this.#live.clear();
+  }
+
+  /** Resolves after `ms`, or at once when `signal` aborts; the timer is cleared either way. */
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.clear(id);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const id = this.set(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** Whether `promise` settles within `ms`. */
+  async within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+    const expired = new AbortController();
+    const id = this.set(() => expired.abort(), ms);
+    try {
+      return await _race(promise, expired.signal);
+    } finally {
+      this.clear(id);
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // begins (so traffic moves away during the drain), liveness stays 200 until the process exits
 // (failing it during a drain gets the process killed before its work is done).
 
-import type { ShutdownState } from "./graceful.ts";
+import type { ShutdownState } from "./types.ts";
 
 /** Anything that knows the shutdown state: a {@linkcode Lifecycle}, a server from `serve()`. */
 export interface HasShutdownState {

@@ -20,7 +20,7 @@ export interface _Socket {
 }
 
 /** Counts in-flight requests and lets the owner wait for them or cut them. */
-export class InFlight {
+export class _InFlight {
   #requests = 0;
   #started = 0;
   #idle: PromiseWithResolvers<void> | undefined;
@@ -32,7 +32,7 @@ export class InFlight {
   #sockets = new Set<_Socket>();
   #socketsIdle: PromiseWithResolvers<void> | undefined;
 
-  /** Requests started and not yet ended. */
+  /** Requests started and not yet finished. */
   get requests(): number {
     return this.#requests;
   }
@@ -63,8 +63,8 @@ export class InFlight {
     this.#started++;
   }
 
-  /** A request ended (response delivered, client gone, or handler threw). */
-  end(): void {
+  /** A request finished (response delivered, client gone, or handler threw). */
+  finish(): void {
     if (--this.#requests === 0 && this.#sockets.size === 0) this.#resolveIdle();
   }
 

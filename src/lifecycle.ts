@@ -1,7 +1,7 @@
 // The shutdown signal as an object of its own, created before the server exists, so that route
 // modules can import it without importing the server (no circular imports).
 
-import type { ShutdownState } from "./graceful.ts";
+import type { ShutdownState } from "./types.ts";
 
 /**
  * The shutdown signal and state of one server, created first and handed to `serve()` or

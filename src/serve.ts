@@ -1,18 +1,22 @@
 // serve(): detect the runtime, listen, install signal handlers, apply the exit policy.
 
+import { _GracefulServer } from "./graceful.ts";
 import {
+  _boolean,
   _GRACEFUL_KEYS,
-  _GracefulServer,
   _handlerOf,
+  _idleTimeout,
+  _knownKeys,
+  _optionsObject,
+  _port,
   _settings,
-  type FetchHandler,
-  type Graceful,
-  type GracefulOptions,
-} from "./graceful.ts";
-import { _knownKeys, _optionsObject, _show } from "./options.ts";
+  _show,
+  _tls,
+} from "./options.ts";
 import { _detectRuntime } from "./runtime/detect.ts";
-import type { _Fetch, Runtime } from "./runtime/types.ts";
+import type { _Fetch, _Runtime } from "./runtime/types.ts";
 import { _signals, SIGNAL_NUMBERS, type SignalName } from "./signals.ts";
+import type { FetchHandler, Graceful, GracefulOptions } from "./types.ts";
 
 /** Options of {@linkcode serve}: the {@linkcode GracefulOptions} plus where to listen. */
 export interface ServeOptions extends GracefulOptions {
@@ -126,53 +130,6 @@ class _ExitBarrier {
 // because exiting is a property of the process, not of one server.
 const _barriers = new WeakMap<object, _ExitBarrier>();
 
-function _port(value: unknown): number {
-  if (value === undefined) return 8000;
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`serve(): "port" must be an integer, received ${_show(value)}`);
-  }
-  if (value < 0 || value > 65535) {
-    throw new RangeError(`serve(): "port" must be between 0 and 65535, received ${value}`);
-  }
-  return value;
-}
-
-function _tls(value: unknown): { cert: string; key: string } | undefined {
-  if (value === undefined) return undefined;
-  const tls = value as { cert?: unknown; key?: unknown };
-  if (
-    typeof value !== "object" || value === null || typeof tls.cert !== "string" ||
-    typeof tls.key !== "string" || tls.cert === "" || tls.key === ""
-  ) {
-    throw new TypeError(
-      `serve(): "tls" must be an object with PEM strings "cert" and "key", received ${
-        _show(value)
-      }`,
-    );
-  }
-  return { cert: tls.cert, key: tls.key };
-}
-
-function _idleTimeout(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 255) {
-    throw new RangeError(
-      `serve(): "idleTimeout" must be a whole number of seconds from 0 to 255 (Bun's range), received ${
-        _show(value)
-      }`,
-    );
-  }
-  return value;
-}
-
-function _boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") {
-    throw new TypeError(`serve(): "${name}" must be true or false, received ${_show(value)}`);
-  }
-  return value;
-}
-
 /**
  * Starts a server on the current runtime (Deno or Bun) that shuts down gracefully on SIGTERM and
  * SIGINT: it stops accepting, lets in-flight requests finish (each later response carries
@@ -208,7 +165,7 @@ export function serve<H extends FetchHandler>(
 
 /** serve() on a given runtime (tests inject one). */
 export function _serveOn<H extends FetchHandler>(
-  runtime: Runtime | undefined,
+  runtime: _Runtime | undefined,
   handler: H | { fetch: H },
   options?: ServeOptions,
 ): Server<H> {

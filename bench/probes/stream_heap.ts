@@ -3,21 +3,22 @@
 //   raw      the handler's Response, read by a reader with one read pending (what the runtime does)
 //   floor    raw, plus the least any wrapper needs: a second ReadableStream and its pending read
 //   wrapper  raw, wrapped as the library wraps an SSE response where it cannot end it in place
-//            (TrackedBody + a new Response, kept in the library's two sets)
+//            (_WrappedBody + a new Response, kept in the library's two sets)
 //   library  what the library does on this runtime: on Deno the stream is ended in place
-//            (InPlaceBody, the info.completed promise it reads and its reaction, the two sets);
+//            (_InPlaceBody, the info.completed promise it reads and its reaction, the two sets);
 //            elsewhere the wrapper
 
 import process from "node:process";
-import { type _EndableBody, InPlaceBody, TrackedBody } from "../../src/body.ts";
-import { _streamSlots } from "../../src/runtime/detect.ts";
+import { type _HeldBody, _WrappedBody } from "../../src/body.ts";
+import { _denoInternals } from "../../src/runtime/deno/internals.ts";
+import { _InPlaceBody } from "../../src/runtime/deno/in_place_body.ts";
 
 type Shape = "raw" | "floor" | "wrapper" | "library";
 
 /** The library's sets of open SSE bodies and of cuttable bodies (one entry each per stream). */
-const sse = new Set<_EndableBody>();
-const bodies = new Set<_EndableBody>();
-const slots = _streamSlots();
+const sse = new Set<_HeldBody>();
+const bodies = new Set<_HeldBody>();
+const slots = "Deno" in globalThis ? _denoInternals().streamSlots : undefined;
 
 const runtimeGc = (globalThis as { gc?: () => void }).gc ??
   (() => (globalThis as unknown as { Bun: { gc(full: boolean): void } }).Bun.gc(true));
@@ -58,10 +59,10 @@ const SHAPES: Record<Shape, () => unknown> = {
     const reader = pendingRead(response.body!);
     // Deno's info.completed makes its promise when read; the library reacts to it once.
     const completed = Promise.withResolvers<void>();
-    const body = new InPlaceBody(slots.controller(response.body!)!, slots, () => {});
+    const body = new _InPlaceBody(slots.controller(response.body!)!, slots, () => {});
     sse.add(body);
     bodies.add(body);
-    const over = (): void => body.over();
+    const over = (): void => body.delivered();
     completed.promise.then(over, over);
     return [response, reader, completed];
   },
@@ -69,7 +70,7 @@ const SHAPES: Record<Shape, () => unknown> = {
 
 function wrapped(): unknown {
   const response = handlerResponse();
-  const tracked = new TrackedBody(response.body!, () => {});
+  const tracked = new _WrappedBody(response.body!, () => {});
   sse.add(tracked);
   bodies.add(tracked);
   const rewrapped = new Response(tracked.stream, response);

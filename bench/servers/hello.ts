@@ -19,7 +19,7 @@
 import process from "node:process";
 import { Hono } from "hono";
 import { type FetchHandler, graceful, serve } from "../../mod.ts";
-import { _isEventStream } from "../../src/graceful.ts";
+import { _isEventStream } from "../../src/responses.ts";
 
 type Mode = "raw" | "graceful" | "serve";
 type App = "plain" | "hono";

@@ -1,22 +1,62 @@
-// Runtime detection, in one place, by feature, when called (never at import time).
+// Runtime detection: the one place where runtime globals are read, by feature, when called
+// (never at import time). Tests inject capabilities instead of changing globals.
 
-import { _bunRuntime, _bunServer, _isBunServer } from "./bun.ts";
-import {
-  _denoRuntime,
-  _denoServer,
-  _denoStreamSlots,
-  _denoWholeBodyTest,
-  _isDenoServer,
-  type _StreamSlots,
-  _trackDenoUpgrades,
-  type _WholeBodyTest,
-} from "./deno.ts";
-import type { Runtime, RuntimeServer } from "./types.ts";
+import { _bunHost, _bunRuntime, _bunServer, _isBunServer } from "./bun/adapter.ts";
+import type { _BunLike, _ProcessLike } from "./bun/adapter.ts";
+import { _denoHost, _denoRuntime, _denoServer, _isDenoServer } from "./deno/adapter.ts";
+import type { _DenoLike } from "./deno/adapter.ts";
+import type { _Host, _Runtime, _RuntimeServer } from "./types.ts";
 
-/** The runtime this code runs on. */
-export function _detectRuntime(where: string): Runtime {
-  if ("Deno" in globalThis) return _denoRuntime();
-  if ("Bun" in globalThis) return _bunRuntime();
+/** What the per-request path may use. */
+export interface _Capabilities {
+  /**
+   * Runtime internals as guarded optimisations (Deno's symbol slots). Off: public APIs only.
+   * @default on, unless the environment variable GRACEFUL_SERVE_INTERNALS is "off"
+   */
+  internals: boolean;
+}
+
+/** The environment variable that switches the runtime-internal fast paths off. */
+export const _INTERNALS_ENV = "GRACEFUL_SERVE_INTERNALS";
+
+/** The capabilities the environment asks for. Never prompts for a permission on Deno. */
+export function _capabilities(): _Capabilities {
+  return { internals: _env(_INTERNALS_ENV) !== "off" };
+}
+
+function _env(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: { permissions?: unknown; env?: unknown } }).Deno;
+  try {
+    if (deno !== undefined) {
+      const permissions = deno.permissions as
+        | { querySync?(d: { name: "env"; variable: string }): { state: string } }
+        | undefined;
+      if (permissions?.querySync?.({ name: "env", variable: name }).state !== "granted") {
+        return undefined;
+      }
+      return (deno.env as { get(name: string): string | undefined }).get(name);
+    }
+    const process = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+      .process;
+    return process?.env?.[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The per-request side of the runtime this code runs on. */
+export function _host(capabilities: _Capabilities = _capabilities()): _Host {
+  const deno = (globalThis as { Deno?: _DenoLike }).Deno;
+  if (deno !== undefined) return _denoHost(deno, capabilities.internals);
+  if ("Bun" in globalThis) return _bunHost("bun");
+  return _bunHost("other");
+}
+
+/** The process side of the runtime this code runs on, for serve(). */
+export function _detectRuntime(where: string): _Runtime {
+  const g = globalThis as { Deno?: _DenoLike; Bun?: _BunLike; process?: _ProcessLike };
+  if (g.Deno !== undefined) return _denoRuntime(g.Deno);
+  if (g.Bun !== undefined && g.process !== undefined) return _bunRuntime(g.Bun, g.process);
   throw new Error(
     `${where}: unsupported runtime (neither Deno nor Bun was found); ` +
       `use graceful() and close your server yourself`,
@@ -24,7 +64,7 @@ export function _detectRuntime(where: string): Runtime {
 }
 
 /** Adapts a runtime server (`Deno.HttpServer` or Bun's `Server`) for the shutdown sequence. */
-export function _adaptServer(where: string, server: unknown): RuntimeServer {
+export function _adaptServer(where: string, server: unknown): _RuntimeServer {
   if (_isDenoServer(server)) return _denoServer(server);
   if (_isBunServer(server)) return _bunServer(server);
   throw new TypeError(
@@ -36,19 +76,4 @@ export function _adaptServer(where: string, server: unknown): RuntimeServer {
         : typeof server
     }`,
   );
-}
-
-/** Starts tracking WebSocket upgrades where the runtime needs it (Deno); idempotent. */
-export function _trackUpgrades(): void {
-  if ("Deno" in globalThis) _trackDenoUpgrades();
-}
-
-/** A cheap test for responses with nothing left to stream, where the runtime offers one (Deno). */
-export function _wholeBodyTest(): _WholeBodyTest | undefined {
-  return "Deno" in globalThis ? _denoWholeBodyTest() : undefined;
-}
-
-/** How to end a response stream in place, where the runtime allows it (Deno). */
-export function _streamSlots(): _StreamSlots | undefined {
-  return "Deno" in globalThis ? _denoStreamSlots() : undefined;
 }

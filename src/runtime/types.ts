@@ -1,14 +1,17 @@
-// The small interface every runtime adapter implements.
+// What the core asks of a runtime, and what it offers back. Adapters implement these; the core
+// depends only on this file, never on an adapter.
 
+import type { _BodySettled, _HeldBody } from "../body.ts";
+import type { _InFlight, _Socket } from "../in_flight.ts";
 import type { SignalName } from "../signals.ts";
 
 /** Which runtime an adapter drives. */
-export type RuntimeName = "deno" | "bun";
+export type _RuntimeName = "deno" | "bun" | "other";
 
 /** A listening server as the shutdown sequence sees it. */
-export interface RuntimeServer {
+export interface _RuntimeServer {
   /** The runtime that owns the server. */
-  readonly runtime: RuntimeName;
+  readonly runtime: _RuntimeName;
   /**
    * Whether the listener must stay open until request bodies have arrived (Deno 2.9: reading a
    * body after `shutdown()` throws BadResource).
@@ -24,10 +27,10 @@ export interface RuntimeServer {
   /** Closes every connection now, where the runtime can (Bun: `stop(true)`). */
   force(): void;
   /**
-   * Whether the runtime itself still counts requests or WebSockets (Bun); `false` where it does
-   * not count (Deno).
+   * Called when the library counts nothing in flight but `close()` has not settled: the runtime
+   * may let go of what it still waits for that carries no request.
    */
-  busy(): boolean;
+  settleIdle(): void;
   /** Requests the runtime itself still counts (running or writing their body), if it counts. */
   pending(): number | undefined;
 }
@@ -46,7 +49,7 @@ export interface _ListenOptions {
 
 /** A server started by an adapter. */
 export interface _Listening {
-  server: RuntimeServer;
+  server: _RuntimeServer;
   hostname: string;
   port: number;
 }
@@ -54,9 +57,9 @@ export interface _Listening {
 /** The fetch function handed to the runtime. */
 export type _Fetch = (request: Request, arg: unknown) => unknown;
 
-/** A runtime: start a server, listen to signals, exit. */
-export interface Runtime {
-  readonly name: RuntimeName;
+/** The process side of a runtime, for serve(): start a server, listen to signals, exit. */
+export interface _Runtime {
+  readonly name: _RuntimeName;
   listen(options: _ListenOptions, fetch: _Fetch): _Listening;
   onSignal(name: SignalName, listener: () => void): () => void;
   exit(code: number): void;
@@ -65,4 +68,47 @@ export interface Runtime {
    * once the last of them has finished. Defaults to the adapter itself.
    */
   readonly process?: object;
+}
+
+/** What the core offers a runtime's response path. */
+export interface _Core {
+  readonly tracker: _InFlight;
+  /** Whether SSE responses are looked for (`sseFinalFrame` is not false). */
+  readonly findSse: boolean;
+  /** Whether the shutdown began (responses then carry `Connection: close`). */
+  draining(): boolean;
+  /** Holds a body so that it can be cut at the deadline and, for `sse`, ended cleanly. */
+  hold(body: _HeldBody, sse: boolean): void;
+  /** The one settle callback of held bodies whose request ends elsewhere. */
+  readonly bodySettled: _BodySettled;
+  /** The one settle callback of held bodies whose settling also finishes their request. */
+  readonly requestSettled: _BodySettled;
+  /** A WebSocket opened; it counts as in flight until the tracker hears it closed. */
+  addSocket(socket: _Socket): void;
+}
+
+/**
+ * How a response is tracked on a runtime, from the handler's return to the runtime's delivery:
+ * it must finish the request in `core.tracker` exactly once.
+ */
+export type _Respond = (
+  response: Response,
+  arg: unknown,
+  request: Request | undefined,
+) => Response | undefined;
+
+/** The per-request side of the runtime the code runs on, chosen once per graceful server. */
+export interface _Host {
+  readonly name: _RuntimeName;
+  /** Gives the runtime the core's entry in the shape it calls fastest. */
+  wrapFetch<H extends (...args: never[]) => unknown>(
+    handler: H,
+    handle: (request: Request | undefined, arg: never) => unknown,
+  ): H;
+  /** The response path for `core`. */
+  respond(core: _Core): _Respond;
+  /** Starts whatever WebSocket tracking this runtime needs globally (Deno); idempotent. */
+  trackUpgrades(): void;
+  /** Why this runtime takes the public-API path, when it has a faster one it could not use. */
+  readonly fallback: string | undefined;
 }

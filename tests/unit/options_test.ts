@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { graceful, lifecycle, readiness } from "../../mod.ts";
 import { health } from "../../src/hono.ts";
 import { _serveOn } from "../../src/serve.ts";
-import type { Runtime } from "../../src/runtime/types.ts";
+import type { _Runtime as Runtime } from "../../src/runtime/types.ts";
 
 const ok = () => new Response("ok");
 

@@ -51,23 +51,23 @@ import {
   type ShutdownReport,
   type TimerId,
 } from "../../mod.ts";
-import { _denoServer } from "../../src/runtime/deno.ts";
-import { _streamSlots, _wholeBodyTest } from "../../src/runtime/detect.ts";
+import { _denoServer } from "../../src/runtime/deno/adapter.ts";
+import { gracefulDeno, INTERNALS } from "./_internals.ts";
 
-/** `_FORCE_GRACE_MS` in src/graceful.ts: waited at most twice after the deadline. */
+/** `_FORCE_GRACE_MS` in src/shutdown.ts: waited at most twice after the deadline. */
 const FORCE_GRACE_MS = 100;
-/** `_AUTO_DRAIN_MAX_MS` and `_AUTO_DRAIN_QUIET_MS` in src/graceful.ts: the automatic lame duck. */
+/** `_AUTO_DRAIN_MAX_MS` and `_AUTO_DRAIN_QUIET_MS` in src/shutdown.ts: the automatic lame duck. */
 const AUTO_DRAIN_MAX_MS = 300;
 const AUTO_DRAIN_QUIET_MS = 20;
 /** Ordering margin: the model looks at the state this long before the deadline fires. */
 const EPSILON = 1e-6;
 /** The library's own test for bodies Deno takes whole (undefined on Bun). */
-const WHOLE_BODY = _wholeBodyTest();
+const WHOLE_BODY = INTERNALS.wholeBody;
 /**
  * Whether the library ends Deno streams in place (Deno): then an SSE stream is ended only while
  * the runtime's read waits, and asked again every END_RETRY_MS until it does.
  */
-const IN_PLACE = _streamSlots() !== undefined;
+const IN_PLACE = INTERNALS.streamSlots !== undefined;
 const END_RETRY_MS = 10;
 const DEFAULT_FRAME = "retry: 1000\n\n";
 const CUSTOM_FRAME = "event: end\ndata: bye\n\n";
@@ -467,7 +467,8 @@ class Sim {
       warn: (m) => lines.push(`${this.clock.now()} warn ${m}`),
       error: (m) => lines.push(`${this.clock.now()} error ${m}`),
     };
-    this.g = graceful((request: Request) => this.#handle(request), {
+    const make = plan.mode === "bun" ? graceful : gracefulDeno;
+    this.g = make((request: Request) => this.#handle(request), {
       clock: this.clock,
       logger,
       timeout: plan.timeout,

@@ -5,7 +5,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { SignalName } from "../../mod.ts";
 import { _serveOn } from "../../src/serve.ts";
-import type { Runtime, RuntimeServer } from "../../src/runtime/types.ts";
+import type {
+  _Runtime as Runtime,
+  _RuntimeServer as RuntimeServer,
+} from "../../src/runtime/types.ts";
 import { flush } from "./_fake_clock.ts";
 
 function scriptedRuntime(name: "deno" | "bun" = "bun", process?: object) {
@@ -25,7 +28,7 @@ function scriptedRuntime(name: "deno" | "bun" = "bun", process?: object) {
       calls.push("force");
       closed.resolve();
     },
-    busy: () => false,
+    settleIdle: () => {},
     pending: () => 0,
   };
   const listened: Parameters<Runtime["listen"]>[0][] = [];

@@ -1,0 +1,37 @@
+// The canary of the runtime-internal fast paths: on the pinned Deno release both probes must
+// find their slots, so that an upgrade that renames them is noticed at once. Elsewhere (Bun, or
+// GRACEFUL_SERVE_INTERNALS=off) the public-API path is taken and says so in one line.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { _host } from "../../src/runtime/detect.ts";
+import { _denoHost, type _DenoLike } from "../../src/runtime/deno/adapter.ts";
+import { INTERNALS, INTERNALS_ON } from "./_internals.ts";
+
+const PINNED = (JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as { devDependencies: { deno: string } }).devDependencies.deno;
+const deno = (globalThis as { Deno?: _DenoLike }).Deno;
+
+describe("runtime internals", () => {
+  it("finds both of Deno's fast paths on the pinned release", () => {
+    if (!INTERNALS_ON) return; // Bun, or switched off: the tests below cover that
+    assert.equal(deno?.version?.deno, PINNED, "the unit tests run on the pinned Deno");
+    assert.equal(typeof INTERNALS.wholeBody, "function", "whole-body slot not found");
+    assert.notEqual(INTERNALS.streamSlots, undefined, "stream slots not found");
+    assert.equal(_host().fallback, undefined, "no fallback line on the pinned release");
+  });
+
+  it("takes the public-API path when switched off, and says so in one line naming the release", () => {
+    if (deno === undefined) {
+      assert.equal(_host().fallback, undefined, "Bun has no internals to miss");
+      return;
+    }
+    const host = _denoHost(deno, false);
+    assert.match(
+      host.fallback ?? "",
+      new RegExp(`^Deno ${PINNED.replaceAll(".", "\\.")}: runtime internals switched off`),
+    );
+  });
+});
