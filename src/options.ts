@@ -176,16 +176,19 @@ export function _handlerOf<H extends FetchHandler>(where: string, handler: unkno
   );
 }
 
-/** Checks the `port` option. */
+/** Checks the `port` option: a whole number, or one written as digits (from the environment). */
 export function _port(value: unknown): number {
   if (value === undefined) return 8000;
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`serve(): "port" must be an integer, received ${_show(value)}`);
+  const port = typeof value === "string" && /^\d{1,5}$/.test(value) ? Number(value) : value;
+  if (typeof port !== "number" || !Number.isInteger(port)) {
+    throw new TypeError(
+      `serve(): "port" must be an integer (or a string of digits), received ${_show(value)}`,
+    );
   }
-  if (value < 0 || value > 65535) {
-    throw new RangeError(`serve(): "port" must be between 0 and 65535, received ${value}`);
+  if (port < 0 || port > 65535) {
+    throw new RangeError(`serve(): "port" must be between 0 and 65535, received ${_show(value)}`);
   }
-  return value;
+  return port;
 }
 
 /** Checks the `tls` option. */

@@ -21,10 +21,11 @@ import type { FetchHandler, Graceful, GracefulOptions } from "./types.ts";
 /** Options of {@linkcode serve}: the {@linkcode GracefulOptions} plus where to listen. */
 export interface ServeOptions extends GracefulOptions {
   /**
-   * TCP port; 0 picks a free one (read it back from `server.port`).
+   * TCP port; 0 picks a free one (read it back from `server.port`). A string of digits (say,
+   * from an environment variable) is accepted too.
    * @default 8000
    */
-  port?: number;
+  port?: number | string;
   /**
    * Interface to listen on.
    * @default "0.0.0.0"
@@ -126,6 +127,12 @@ class _ExitBarrier {
   }
 }
 
+/**
+ * Milliseconds after the first stop request during which the same request arriving again is
+ * not a second signal (srvx and others use about a second for CLIs).
+ */
+const _REPEAT_WINDOW_MS = 1000;
+
 // One barrier per process (keyed by the runtime's process object); the only module-level state,
 // because exiting is a property of the process, not of one server.
 const _barriers = new WeakMap<object, _ExitBarrier>();
@@ -207,23 +214,43 @@ export function _serveOn<H extends FetchHandler>(
   const websocket = opts.websocket === undefined
     ? undefined
     : server.websocket(opts.websocket as object);
-  const listening = rt.listen(
-    { port, hostname, tls, reusePort, websocket, idleTimeout },
-    server.fetch as unknown as _Fetch,
-  );
+  let listening: ReturnType<_Runtime["listen"]>;
+  try {
+    listening = rt.listen(
+      { port, hostname, tls, reusePort, websocket, idleTimeout },
+      server.fetch as unknown as _Fetch,
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`serve(): cannot listen on ${hostname}:${port}: ${message}`, {
+      cause: error,
+    });
+  }
   server._attachAdapted(listening.server);
   server.hostname = listening.hostname;
   server.port = listening.port;
   const host = listening.hostname.includes(":") ? `[${listening.hostname}]` : listening.hostname;
   server.url = new URL(`${tls ? "https" : "http"}://${host}:${listening.port}/`);
 
-  const { logger } = settings;
+  const { logger, clock } = settings;
+  // When the first stop request arrived (a signal, or the shutdown began some other way).
+  let stopAt: number | undefined;
+  server.signal.addEventListener("abort", () => stopAt ??= clock.now(), { once: true });
   const uninstall = signals.map((name) =>
     rt.onSignal(name, () => {
       if (server.state === "serving") {
         logger.info(`${name} received`);
+        stopAt = clock.now();
         server.shutdown({ signal: name });
-      } else if (exit) {
+        return;
+      }
+      // A wrapper (npm, a shell) forwards the signal while the terminal or `kill -- -PGID` also
+      // sends it to the whole group: one stop request arriving twice is not a second signal.
+      if (stopAt === undefined || clock.now() - stopAt < _REPEAT_WINDOW_MS) {
+        logger.info(`${name} received: the shutdown under way continues`);
+        return;
+      }
+      if (exit) {
         const code = 128 + SIGNAL_NUMBERS[name];
         logger.warn(`${name} received again during the shutdown: exiting now with ${code}`);
         rt.exit(code);

@@ -143,7 +143,7 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
     "a port that is not an integer",
     () => _serveOn(unreachable, ok, { port: 80.5 }),
     "TypeError",
-    /"port" must be an integer, received 80.5/,
+    /"port" must be an integer \(or a string of digits\), received 80.5/,
   ],
   [
     "an empty hostname",

@@ -9,7 +9,8 @@ import type {
   _Runtime as Runtime,
   _RuntimeServer as RuntimeServer,
 } from "../../src/runtime/types.ts";
-import { flush } from "./_fake_clock.ts";
+import { FakeClock, flush } from "./_fake_clock.ts";
+import { recorder } from "./_fakes.ts";
 
 function scriptedRuntime(name: "deno" | "bun" = "bun", process?: object) {
   const listeners = new Map<SignalName, () => void>();
@@ -105,6 +106,26 @@ describe("serve()", () => {
     assert.deepEqual([...rt.listeners.keys()], ["SIGTERM", "SIGINT"]);
   });
 
+  it("takes a port written as digits, as it comes from the environment", () => {
+    const rt = scriptedRuntime();
+    _serveOn(rt.runtime, ok, { port: "8080", logger: false });
+    assert.equal(rt.listened[0]?.port, 8080);
+  });
+
+  it("names the address when the runtime cannot listen on it", () => {
+    const rt = scriptedRuntime();
+    const busy: Runtime = {
+      ...rt.runtime,
+      listen: () => {
+        throw new Error("Address already in use (os error 98)");
+      },
+    };
+    assert.throws(
+      () => _serveOn(busy, ok, { port: 8000, hostname: "127.0.0.1", logger: false }),
+      /^Error: serve\(\): cannot listen on 127\.0\.0\.1:8000: Address already in use/,
+    );
+  });
+
   it("drains on the first signal, removes its handlers and exits 0", async () => {
     const rt = scriptedRuntime();
     const server = _serveOn(rt.runtime, ok, { logger: false, drainDelay: 0 });
@@ -138,30 +159,67 @@ describe("serve()", () => {
     assert.deepEqual([...a.exits, ...b.exits], [1], "one exit, with the worst code");
   });
 
-  it("exits at once with 128 + n on a second signal during the drain", () => {
+  it("exits at once with 128 + n on a second signal during the drain", async () => {
     for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       const rt = scriptedRuntime();
-      _serveOn(rt.runtime, ok, { logger: false });
+      const clock = new FakeClock();
+      _serveOn(rt.runtime, ok, { logger: false, clock });
       rt.send(signal);
+      await clock.advance(1_000);
       assert.deepEqual(rt.exits, []);
       rt.send(signal);
       assert.deepEqual(rt.exits, [code]);
     }
   });
 
+  it("takes the same signal again within a second as the same stop request", async () => {
+    const rt = scriptedRuntime();
+    const clock = new FakeClock();
+    const log = recorder();
+    _serveOn(rt.runtime, ok, { logger: log, clock });
+    rt.send("SIGTERM");
+    await clock.advance(999);
+    rt.send("SIGTERM");
+    rt.send("SIGINT");
+    assert.deepEqual(rt.exits, [], "a forwarded copy is not a second signal");
+    assert.equal(log.lines.filter((l) => l.includes("shutdown under way continues")).length, 2);
+    await clock.advance(1);
+    rt.send("SIGTERM");
+    assert.deepEqual(rt.exits, [143], "after the window a second signal still forces the exit");
+  });
+
+  it("joins a signal to a shutdown begun by shutdown(), and honours a later one", async () => {
+    const rt = scriptedRuntime();
+    const clock = new FakeClock();
+    const server = _serveOn(rt.runtime, ok, { logger: false, clock });
+    server.shutdown({ reason: "POST /shutdown" });
+    await clock.advance(10);
+    rt.send("SIGTERM");
+    assert.deepEqual(rt.exits, [], "the orchestrator's SIGTERM joins the running shutdown");
+    await clock.advance(1_000);
+    rt.send("SIGTERM");
+    assert.deepEqual(rt.exits, [143]);
+  });
+
   it("does not exit when exit is false, and a second signal cuts the drain short", async () => {
     const rt = scriptedRuntime();
+    const clock = new FakeClock();
     const server = _serveOn(rt.runtime, () => new Promise<Response>(() => {}), {
       logger: false,
       exit: false,
+      clock,
     });
     const pending = (server.fetch as (r: Request, i: never) => Promise<Response>)(
       new Request("http://test/"),
       undefined as never,
     );
     rt.send("SIGINT");
+    await clock.advance(1_000);
     rt.send("SIGINT");
     assert.equal((await pending).status, 503);
+    let done = false;
+    server.finished.then(() => done = true);
+    for (let i = 0; i < 10 && !done; i++) await clock.advance(100);
     const report = await server.finished;
     assert.equal(report.timedOut, true);
     assert.equal(report.cut, 1);

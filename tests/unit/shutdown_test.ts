@@ -100,6 +100,26 @@ describe("the shutdown phases", () => {
     );
   }
 
+  for (const timeout of [0, 1]) {
+    it(`exits 0 with timeout ${timeout} when nothing is in flight and the server closes late`, async () => {
+      const clock = new FakeClock();
+      const g = graceful(() => new Response("ok"), { logger: false, clock, timeout });
+      const s = server();
+      g.attach(s);
+      const report = g.shutdown();
+      clock.setTimeout(() => s.settle(), 5);
+      let done = false;
+      report.then(() => done = true);
+      for (let i = 0; i < 20 && !done; i++) await clock.advance(5);
+      const r = await report;
+      assert.deepEqual({ cut: r.cut, timedOut: r.timedOut, exitCode: r.exitCode }, {
+        cut: 0,
+        timedOut: false,
+        exitCode: 0,
+      });
+    });
+  }
+
   it("leaves no timer behind after a drain that ended before the stream grace", async () => {
     const clock = new FakeClock();
     const g = graceful(() => new Response("ok"), { logger: false, clock, drainDelay: 0 });
