@@ -16,12 +16,15 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
-import { cpuTicks, Processes } from "./lib/processes.ts";
+import { Children } from "../tools/lib/children.ts";
+import { requireTool, versionLine } from "../tools/lib/commands.ts";
+import { cpuTicks } from "../tools/lib/proc.ts";
+import { writeAtomically } from "../tools/lib/results.ts";
+import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
+import { runWrk, wrkErrors } from "../tools/lib/wrk.ts";
+import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import { startFixture } from "./lib/throughput.ts";
-import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import { max, median, medianInterval, min, prng, round } from "./lib/stats.ts";
-import { runWrk, wrkErrors, wrkVersion } from "./lib/wrk.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -83,13 +86,13 @@ function parseArgs(args: readonly string[]): { rounds: number; seconds: number }
   return options;
 }
 
-async function oneRound(processes: Processes, c: Case, seconds: number): Promise<Round> {
+async function oneRound(children: Children, c: Case, seconds: number): Promise<Round> {
   const where = { root: ROOT, fixture: FIXTURE, cpu: SERVER_CPU };
-  const a = await startFixture(processes, where, c.runtime, c.a.env);
-  const b = await startFixture(processes, where, c.runtime, c.b.env);
+  const a = await startFixture(children, where, c.runtime, c.a.env);
+  const b = await startFixture(children, where, c.runtime, c.b.env);
   try {
     const load = (url: string, durationS: number) =>
-      runWrk(processes, url, { durationS, cpu: WRK_CPU, cwd: ROOT });
+      runWrk(children, url, { durationS, cpu: WRK_CPU, cwd: ROOT });
     await Promise.all([load(a.url, WARMUP_S), load(b.url, WARMUP_S)]);
     const before = { a: cpuTicks(a.child.pid), b: cpuTicks(b.child.pid) };
     const [wa, wb] = await Promise.all([load(a.url, seconds), load(b.url, seconds)]);
@@ -102,7 +105,7 @@ async function oneRound(processes: Processes, c: Case, seconds: number): Promise
       errors: wrkErrors(wa) + wrkErrors(wb),
     };
   } finally {
-    await Promise.all([processes.stop(a.child), processes.stop(b.child)]);
+    await Promise.all([children.stop(a.child), children.stop(b.child)]);
   }
 }
 
@@ -159,10 +162,10 @@ async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error(`bench:corun: needs 2 CPUs, found ${nproc}`);
-  await requireTool("bench:corun", "wrk", ["--version"]);
-  await requireTool("bench:corun", "taskset", ["--version"], "util-linux");
-  const processes = new Processes();
-  const release = processes.guard("bench:corun", 15 * 60 * 1000);
+  await requireTool("bench:corun", "wrk", { args: ["--version"] });
+  await requireTool("bench:corun", "taskset", { args: ["--version"], aptPackage: "util-linux" });
+  const children = new Children();
+  const release = children.guard("bench:corun", 15 * 60 * 1000);
   try {
     const rts = await runtimes(ROOT);
     const side = (label: string, env: Record<string, string>): Side => ({ label, env });
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const rounds: Round[] = [];
       for (let i = 0; i < options.rounds; i++) {
-        const r = await oneRound(processes, c, options.seconds);
+        const r = await oneRound(children, c, options.seconds);
         console.error(
           `  ${c.name} round ${
             i + 1
@@ -218,8 +221,9 @@ async function main(): Promise<void> {
     const revision = await libraryRevision(ROOT);
     const argText = Deno.args.join(" ");
     const command = `npm run bench:corun${argText ? ` -- ${argText}` : ""}`;
+    const wrk = await versionLine("wrk", ["-v"]);
     const header = `Measured ${new Date().toISOString()} with \`${command}\` on library revision ` +
-      `${revision}: Deno ${rts.deno.version}, Bun ${rts.bun.version}, ${await wrkVersion()}; ` +
+      `${revision}: Deno ${rts.deno.version}, Bun ${rts.bun.version}, ${wrk}; ` +
       `${nproc} × ${cpuModel()}, Linux ${Deno.osRelease()}; ${options.rounds} rounds of ` +
       `${options.seconds} s.`;
     const md = markdown(header, results);

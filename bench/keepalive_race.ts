@@ -15,8 +15,11 @@
 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
-import { Processes } from "./lib/processes.ts";
+import { Children } from "../tools/lib/children.ts";
+import { requireTool } from "../tools/lib/commands.ts";
+import { writeAtomically } from "../tools/lib/results.ts";
+import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
+import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import { raceMarkdown, type RaceReportHeader } from "./lib/race_report.ts";
 import {
   describeRun,
@@ -29,7 +32,6 @@ import {
   type RaceSummary,
   summariseRace,
 } from "./lib/race_scenario.ts";
-import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
 import { prng } from "./lib/stats.ts";
 
 interface Options {
@@ -121,12 +123,12 @@ async function main(): Promise<void> {
   const reps = options.quick ? 3 : 10;
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error("keepalive_race: needs 2 CPUs to pin server and client apart");
-  await requireTool("keepalive_race", "taskset", ["-V"], "util-linux");
+  await requireTool("keepalive_race", "taskset", { args: ["-V"], aptPackage: "util-linux" });
   await pinSelf(CLIENT_CPU);
 
-  const processes = new Processes();
+  const children = new Children();
   const budgetMs = (options.quick ? 4 : 15) * 60 * 1000;
-  const release = processes.guard("keepalive_race", budgetMs);
+  const release = children.guard("keepalive_race", budgetMs);
 
   try {
     const rts = await runtimes(ROOT);
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
       library: await libraryRevision(ROOT),
     };
     const settings: RaceSettings = {
-      processes,
+      children,
       root: ROOT,
       rawFixture: join(BENCH, "servers", "raw_shutdown.ts"),
       demo: join(ROOT, "examples", "demo.ts"),
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
     const md = raceMarkdown(header, summaries);
     const elapsedS = (performance.now() - started) / 1000;
     if (options.only === undefined) {
-      const { processes: _p, log: _l, random: _r, ...kept } = settings;
+      const { children: _p, log: _l, random: _r, ...kept } = settings;
       const results = {
         ...header,
         elapsedS,

@@ -18,13 +18,15 @@ import {
   type ReportHeader,
   RPS_GOAL,
 } from "./lib/report.ts";
-import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
-import { clockTicksPerSecond, Processes } from "./lib/processes.ts";
-import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
+import { Children } from "../tools/lib/children.ts";
+import { requireTool, versionLine } from "../tools/lib/commands.ts";
+import { clockTicksPerSecond } from "../tools/lib/proc.ts";
+import { writeAtomically } from "../tools/lib/results.ts";
+import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
+import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import { type ShutdownResult, shutdownScenarios } from "./lib/shutdown.ts";
 import { prng } from "./lib/stats.ts";
 import { type AppName, type ThroughputCase, throughputCase } from "./lib/throughput.ts";
-import { wrkVersion } from "./lib/wrk.ts";
 
 interface Options {
   quick: boolean;
@@ -91,14 +93,14 @@ async function main(): Promise<void> {
   const shutdownRuns = options.quick ? 5 : 20;
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error(`bench: needs 2 CPUs to pin server and wrk apart, found ${nproc}`);
-  await requireTool("bench", "wrk", ["-v"]);
-  await requireTool("bench", "taskset", ["-V"], "util-linux");
+  await requireTool("bench", "wrk", { args: ["-v"] });
+  await requireTool("bench", "taskset", { args: ["-V"], aptPackage: "util-linux" });
 
-  const processes = new Processes();
+  const children = new Children();
   // Bounded no matter what: a wedged child cannot hold the run forever.
   // (a full pair takes about 9 s: two fresh servers, two warm-ups, two 2 s runs).
   const budgetMs = ((options.quick ? 240 : 15 * 60) + Math.max(0, pairs - 11) * 4 * 12) * 1000;
-  const release = processes.guard("bench", budgetMs);
+  const release = children.guard("bench", budgetMs);
 
   try {
     const rts = await runtimes(ROOT);
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
       deno: rts.deno.version,
       bun: rts.bun.version,
       hono: await honoVersion(),
-      wrk: await wrkVersion(),
+      wrk: await versionLine("wrk", ["-v"]),
       orchestrator: `deno ${Deno.version.deno}`,
       library: await libraryRevision(ROOT),
     };
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
     const throughput: ThroughputCase[] = [];
     if (options.only !== "shutdown") {
       const settings = {
-        processes,
+        children,
         root: ROOT,
         fixture: join(BENCH, "servers", "hello.ts"),
         ticksPerSecond: await clockTicksPerSecond(),
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     const shutdown: ShutdownResult[] = [];
     if (options.only !== "throughput") {
       const settings = {
-        processes,
+        children,
         root: ROOT,
         demo: join(ROOT, "examples", "demo.ts"),
         fixture: join(BENCH, "servers", "hello.ts"),

@@ -14,9 +14,11 @@
 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuModel, libraryRevision, requireTool, writeAtomically } from "./lib/meta.ts";
-import { Processes } from "./lib/processes.ts";
-import { type RuntimeCommand, runtimes } from "./lib/runtimes.ts";
+import { Children } from "../tools/lib/children.ts";
+import { requireTool } from "../tools/lib/commands.ts";
+import { writeAtomically } from "../tools/lib/results.ts";
+import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
+import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import {
   EXTRA_BYTES_PER_STREAM_GOAL,
   SIGTERM_TO_EXIT_GOAL_MS,
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
   const reps = options.quick ? 2 : 3;
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error(`bench:sse: needs 2 CPUs to pin server and clients apart`);
-  await requireTool("bench:sse", "taskset", ["-V"], "util-linux");
+  await requireTool("bench:sse", "taskset", { args: ["-V"], aptPackage: "util-linux" });
   const fileLimit = await hardFileLimit();
   const most = Math.max(...streamCounts);
   if (fileLimit < most + 256) {
@@ -92,9 +94,9 @@ async function main(): Promise<void> {
     );
   }
 
-  const processes = new Processes();
+  const children = new Children();
   const budgetMs = (options.quick ? 180 : 10 * 60) * 1000;
-  const release = processes.guard("bench:sse", budgetMs);
+  const release = children.guard("bench:sse", budgetMs);
   const tmp = await Deno.makeTempDir({ prefix: "bench-sse-" });
 
   try {
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
         `streams ${streamCounts.join(", ")}; ${reps} runs each; open-files limit ${fileLimit}`,
     );
     const settings: SseSettings = {
-      processes,
+      children,
       root: ROOT,
       fixture: join(BENCH, "servers", "sse.ts"),
       client: join(BENCH, "lib", "sse_client.ts"),
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
     const md = sseMarkdown(header, summaries);
     const elapsedS = (performance.now() - started) / 1000;
     if (options.only === undefined) {
-      const { processes: _p, log: _l, tmp: _t, clientRuntime: _c, ...kept } = settings;
+      const { children: _p, log: _l, tmp: _t, clientRuntime: _c, ...kept } = settings;
       const results = {
         ...header,
         elapsedS,

@@ -10,8 +10,9 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuModel, libraryRevision, writeAtomically } from "./lib/meta.ts";
-import { runtimes } from "./lib/runtimes.ts";
+import { writeAtomically } from "../tools/lib/results.ts";
+import { runtimes } from "../tools/lib/runtimes.ts";
+import { cpuModel, libraryRevision } from "./lib/meta.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PROBE = "bench/probes/stream_heap.ts";

@@ -1,5 +1,4 @@
-// What a results file records about the run: the machine, the library revision; and how it is
-// written. Shared by bench/run.ts and bench/sse.ts.
+// What a benchmark results file records about its run: the machine and the library revision.
 
 import { cpus } from "node:os";
 
@@ -35,25 +34,5 @@ export async function libraryRevision(root: string): Promise<string> {
     return dirty ? `${head} (mod.ts/src modified)` : head;
   } catch {
     return "unknown";
-  }
-}
-
-/** Writes a results file so that a reader never sees it half written. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
-}
-
-/** Fails with an install hint when a command-line tool the benchmark needs is missing. */
-export async function requireTool(
-  where: string,
-  name: string,
-  args: string[],
-  aptPackage: string = name,
-): Promise<void> {
-  try {
-    await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
-  } catch {
-    throw new Error(`${where}: \`${name}\` is missing (apt-get install -y ${aptPackage})`);
   }
 }

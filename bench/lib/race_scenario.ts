@@ -5,14 +5,10 @@
 // the demo (examples/demo.ts: serve() with DRAIN_DELAY_MS).
 
 import { loadavg } from "node:os";
-import {
-  coreDelta,
-  type CoreTicks,
-  coreTicks,
-  cpuTicks,
-  type Processes,
-  type Spawned,
-} from "./processes.ts";
+import type { Child } from "../../tools/lib/child.ts";
+import type { Children } from "../../tools/lib/children.ts";
+import { coreDelta, type CoreTicks, coreTicks, cpuTicks } from "../../tools/lib/proc.ts";
+import type { RuntimeCommand, RuntimeName } from "../../tools/lib/runtimes.ts";
 import {
   type FailedRequest,
   LOST,
@@ -21,7 +17,6 @@ import {
   RaceClient,
   type RaceClientResult,
 } from "./race_client.ts";
-import type { RuntimeCommand, RuntimeName } from "./runtimes.ts";
 import { round, type Spread, spread } from "./stats.ts";
 
 /** One way of shutting down the server, with one kind of client. */
@@ -45,7 +40,7 @@ export interface RaceLoad {
 
 /** Shared settings of the race scenario. */
 export interface RaceSettings {
-  processes: Processes;
+  children: Children;
   root: string;
   /** bench/servers/raw_shutdown.ts */
   rawFixture: string;
@@ -155,15 +150,15 @@ function _ms(value: number, from: number): number {
   return round(value - from, 2);
 }
 
-function _spawn(s: RaceSettings, runtime: RuntimeCommand, row: RaceRow): Spawned {
+function _spawn(s: RaceSettings, runtime: RuntimeCommand, row: RaceRow): Child {
   if (row.server === "raw") {
-    return s.processes.spawn(runtime.bin, runtime.serverArgs(s.rawFixture), {
+    return s.children.spawn(runtime.bin, runtime.serverArgs(s.rawFixture), {
       cwd: s.root,
       env: { PORT: "0" },
       cpu: s.serverCpu,
     });
   }
-  return s.processes.spawn(runtime.bin, runtime.serverArgs(s.demo), {
+  return s.children.spawn(runtime.bin, runtime.serverArgs(s.demo), {
     cwd: s.root,
     env: {
       PORT: "0",
@@ -247,12 +242,8 @@ export async function raceRun(
     const busyTicks = (coreTicks()[s.serverCpu]?.busy ?? NaN) - (before[s.serverCpu]?.busy ?? NaN);
     const t0 = performance.now();
     child.kill("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, s.exitLimitMs));
-    await Promise.race([child.exited, late]);
-    clearTimeout(timer);
-    const killed = !child.done;
-    if (killed) await s.processes.stop(child, 0);
+    const killed = (await child.exitWithin(s.exitLimitMs)) === undefined;
+    if (killed) await s.children.stop(child, { graceMs: 0 });
     const exit = await child.exited;
     await _sleep(s.afterExitMs);
     const result: RaceClientResult = await client.stop();
@@ -303,7 +294,7 @@ export async function raceRun(
     };
   } finally {
     if (client) await client.stop();
-    if (!child.done) await s.processes.stop(child, 0);
+    if (!child.exit) await s.children.stop(child, { graceMs: 0 });
   }
 }
 

@@ -2,13 +2,14 @@
 // byte of an in-flight response the process exits.
 
 import net from "node:net";
-import type { Processes, Spawned } from "./processes.ts";
-import type { RuntimeCommand } from "./runtimes.ts";
+import type { Child } from "../../tools/lib/child.ts";
+import type { Children } from "../../tools/lib/children.ts";
+import type { RuntimeCommand } from "../../tools/lib/runtimes.ts";
 import { type Distribution, distribution, round } from "./stats.ts";
 
 /** Shared settings of the shutdown scenarios. */
 export interface ShutdownSettings {
-  processes: Processes;
+  children: Children;
   root: string;
   /** examples/demo.ts */
   demo: string;
@@ -84,34 +85,30 @@ function _sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function _start(s: ShutdownSettings, runtime: RuntimeCommand, subject: Subject): Spawned {
+function _start(s: ShutdownSettings, runtime: RuntimeCommand, subject: Subject): Child {
   if (subject === "demo") {
-    return s.processes.spawn(runtime.bin, runtime.serverArgs(s.demo), {
+    return s.children.spawn(runtime.bin, runtime.serverArgs(s.demo), {
       cwd: s.root,
       env: { PORT: "0", HOSTNAME: "127.0.0.1" },
     });
   }
   if (subject === "raw") {
-    return s.processes.spawn(runtime.bin, runtime.serverArgs(s.fixture), {
+    return s.children.spawn(runtime.bin, runtime.serverArgs(s.fixture), {
       cwd: s.root,
       env: { MODE: "raw", APP: "hono", SLOW: "1", PORT: "0" },
     });
   }
-  return s.processes.spawn(runtime.bin, runtime.bareArgs(s.empty), { cwd: s.root });
+  return s.children.spawn(runtime.bin, runtime.bareArgs(s.empty), { cwd: s.root });
 }
 
-async function _ready(child: Spawned): Promise<number> {
+async function _ready(child: Child): Promise<number> {
   const match = await child.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
   return Number(match[1]);
 }
 
-async function _exitWithin(s: ShutdownSettings, child: Spawned, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-  await Promise.race([child.exited, late]);
-  clearTimeout(timer);
-  if (!child.done) {
-    await s.processes.stop(child, 0);
+async function _exitWithin(s: ShutdownSettings, child: Child, ms: number): Promise<void> {
+  if (!(await child.exitWithin(ms))) {
+    await s.children.stop(child, { graceMs: 0 });
     throw new Error(`pid ${child.pid} did not exit within ${ms} ms; killed`);
   }
 }
@@ -137,7 +134,7 @@ async function _idleSample(
     const exit = await child.exited;
     return { subject, run, ms: exit.at - sent, code: exit.code };
   } finally {
-    if (!child.done) await s.processes.stop(child, 0);
+    if (!child.exit) await s.children.stop(child, { graceMs: 0 });
   }
 }
 
@@ -276,7 +273,7 @@ async function _lastByteSample(
     };
   } finally {
     client?.destroy();
-    if (!child.done) await s.processes.stop(child, 0);
+    if (!child.exit) await s.children.stop(child, { graceMs: 0 });
   }
 }
 

@@ -3,16 +3,10 @@
 // the process exited, and the server's memory per open stream; raw runtime server vs serve().
 
 import { join } from "node:path";
-import {
-  commandName,
-  coreDelta,
-  type CoreTicks,
-  coreTicks,
-  type Exit,
-  type Processes,
-  type Spawned,
-} from "./processes.ts";
-import type { RuntimeCommand } from "./runtimes.ts";
+import type { Child, Exit } from "../../tools/lib/child.ts";
+import type { Children } from "../../tools/lib/children.ts";
+import { commandName, coreDelta, type CoreTicks, coreTicks } from "../../tools/lib/proc.ts";
+import type { RuntimeCommand } from "../../tools/lib/runtimes.ts";
 import type { SseClientResult } from "./sse_client.ts";
 import { type Distribution, distribution, round, type Spread, spread } from "./stats.ts";
 
@@ -24,7 +18,7 @@ export type SseMode = "raw" | "own" | "graceful";
 
 /** Shared settings of the SSE scenario. */
 export interface SseSettings {
-  processes: Processes;
+  children: Children;
   root: string;
   /** bench/servers/sse.ts */
   fixture: string;
@@ -205,8 +199,8 @@ function _spawnWithFds(
   args: readonly string[],
   env: Record<string, string>,
   cpu: number,
-): Spawned {
-  return s.processes.spawn("sh", [
+): Child {
+  return s.children.spawn("sh", [
     "-c",
     'ulimit -n "$(ulimit -Hn)" && exec "$@"',
     "sh",
@@ -224,10 +218,10 @@ async function _startServer(
   s: SseSettings,
   runtime: RuntimeCommand,
   mode: SseMode,
-): Promise<{ child: Spawned; port: number }> {
-  const args = runtime.serverArgs(s.fixture);
+): Promise<{ child: Child; port: number }> {
   // Deno exposes gc() only with this V8 flag; Bun has Bun.gc().
-  if (runtime.name === "deno") args.splice(1, 0, "--v8-flags=--expose-gc");
+  const flags = runtime.name === "deno" ? ["--v8-flags=--expose-gc"] : [];
+  const args = runtime.serverArgs(s.fixture, flags);
   const child = _spawnWithFds(s, runtime.bin, args, { MODE: mode, PORT: "0" }, s.serverCpu);
   const match = await child.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
   const name = commandName(child.pid);
@@ -245,12 +239,12 @@ function _startClients(
   processes: number,
   tag: string,
   close: boolean,
-): { child: Spawned; out: string }[] {
+): { child: Child; out: string }[] {
   const rt = s.clientRuntime;
   const args = rt.name === "deno"
     ? ["run", "--allow-net", "--allow-env", "--allow-write", s.client]
     : [s.client];
-  const started: { child: Spawned; out: string }[] = [];
+  const started: { child: Child; out: string }[] = [];
   for (let i = 0; i < processes; i++) {
     const count = Math.floor(streams / processes) + (i < streams % processes ? 1 : 0);
     if (count === 0) continue;
@@ -265,15 +259,6 @@ function _startClients(
     started.push({ child: _spawnWithFds(s, rt.bin, args, env, s.clientCpu), out });
   }
   return started;
-}
-
-/** Waits for `child` to exit within `ms`; false when it did not. */
-async function _exitsWithin(child: Spawned, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-  await Promise.race([child.exited, late]);
-  clearTimeout(timer);
-  return child.done;
 }
 
 /** Forces a GC in the server (GET /mem), lets it settle, then reads RSS from /proc. */
@@ -298,7 +283,7 @@ async function _memory(pid: number, port: number): Promise<MemorySample> {
 }
 
 async function _results(
-  clients: { child: Spawned; out: string }[],
+  clients: { child: Child; out: string }[],
 ): Promise<SseClientResult[]> {
   const results: SseClientResult[] = [];
   for (const c of clients) {
@@ -317,7 +302,7 @@ async function _results(
 
 /** Waits for every client's `ready` line; resolves with the opened and failed counts. */
 async function _ready(
-  clients: { child: Spawned }[],
+  clients: { child: Child }[],
   timeoutMs: number,
 ): Promise<{ opened: number; failed: number }> {
   const lines = await Promise.all(
@@ -343,13 +328,13 @@ export async function sseRun(
 ): Promise<SseRun> {
   const tag = `${runtime.name}-${mode}-${streams}-${rep}`;
   const { child: server, port } = await _startServer(s, runtime, mode);
-  let clients: { child: Spawned; out: string }[] = [];
+  let clients: { child: Child; out: string }[] = [];
   try {
     const warmup = _startClients(s, port, s.warmupStreams, 1, `${tag}-warmup`, true);
     clients = warmup;
     await _ready(warmup, 20_000);
     for (const c of warmup) {
-      if (!(await _exitsWithin(c.child, 5_000))) throw new Error(`warm-up client did not exit`);
+      if (!(await c.child.exitWithin(5_000))) throw new Error(`warm-up client did not exit`);
     }
     await _sleep(300);
     const idle = await _memory(server.pid, port);
@@ -366,16 +351,16 @@ export async function sseRun(
     const sentAbs = _absolute();
     server.kill("SIGTERM");
     const limitMs = mode === "raw" ? s.rawExitLimitMs : s.gracefulExitLimitMs;
-    const byItself = await _exitsWithin(server, limitMs);
+    const byItself = (await server.exitWithin(limitMs)) !== undefined;
     if (!byItself) server.kill("SIGKILL");
     const exit: Exit = await server.exited;
     await Promise.race([server.drained, _sleep(1000)]);
     const drainedAt = Number(server.stdout.match(/drained at ([\d.]+)/)?.[1] ?? NaN);
     for (const c of clients) {
-      if (!(await _exitsWithin(c.child, s.clientLimitMs))) {
+      if (!(await c.child.exitWithin(s.clientLimitMs))) {
         // The client writes what it saw, counting the rest as still open.
         c.child.kill("SIGTERM");
-        if (!(await _exitsWithin(c.child, 2_000))) c.child.kill("SIGKILL");
+        if (!(await c.child.exitWithin(2_000))) c.child.kill("SIGKILL");
       }
     }
     const cores = coreDelta(coresBefore, coreTicks());
@@ -429,8 +414,8 @@ export async function sseRun(
       loadavg: Deno.loadavg(),
     };
   } finally {
-    if (!server.done) await s.processes.stop(server, 0);
-    for (const c of clients) if (!c.child.done) await s.processes.stop(c.child, 0);
+    if (!server.exit) await s.children.stop(server, { graceMs: 0 });
+    for (const c of clients) if (!c.child.exit) await s.children.stop(c.child, { graceMs: 0 });
   }
 }
 

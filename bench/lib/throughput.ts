@@ -1,17 +1,17 @@
 // Throughput scenario: raw server vs the same handler behind the library, in alternating pairs.
 
+import type { Child } from "../../tools/lib/child.ts";
+import type { Children } from "../../tools/lib/children.ts";
 import {
   commandName,
   coreDelta,
   type CoreTicks,
   coreTicks,
   cpuTicks,
-  type Processes,
-  type Spawned,
-} from "./processes.ts";
-import type { RuntimeCommand } from "./runtimes.ts";
+} from "../../tools/lib/proc.ts";
+import type { RuntimeCommand } from "../../tools/lib/runtimes.ts";
+import { runWrk, wrkErrors, type WrkResult } from "../../tools/lib/wrk.ts";
 import { medianInterval, prng, round, type Spread, spread } from "./stats.ts";
-import { runWrk, wrkErrors, type WrkResult } from "./wrk.ts";
 
 /** Which handler the fixture serves. */
 export type AppName = "plain" | "hono";
@@ -20,7 +20,7 @@ export type ServerMode = "raw" | "graceful";
 
 /** Shared settings of the throughput scenario. */
 export interface ThroughputSettings {
-  processes: Processes;
+  children: Children;
   root: string;
   /** bench/servers/hello.ts */
   fixture: string;
@@ -111,12 +111,12 @@ export interface ThroughputCase {
  * waits for it to listen; the PID is checked to be the runtime's, not taskset's.
  */
 export async function startFixture(
-  processes: Processes,
+  children: Children,
   where: { root: string; fixture: string; cpu: number },
   runtime: RuntimeCommand,
   env: Record<string, string>,
-): Promise<{ child: Spawned; url: string }> {
-  const child = processes.spawn(runtime.bin, runtime.serverArgs(where.fixture), {
+): Promise<{ child: Child; url: string }> {
+  const child = children.spawn(runtime.bin, runtime.serverArgs(where.fixture), {
     cwd: where.root,
     env: { ...env, PORT: "0" },
     cpu: where.cpu,
@@ -132,9 +132,9 @@ function _startServer(
   runtime: RuntimeCommand,
   mode: ServerMode,
   app: AppName,
-): Promise<{ child: Spawned; url: string }> {
+): Promise<{ child: Child; url: string }> {
   const where = { root: s.root, fixture: s.fixture, cpu: s.serverCpu };
-  return startFixture(s.processes, where, runtime, { MODE: mode, APP: app });
+  return startFixture(s.children, where, runtime, { MODE: mode, APP: app });
 }
 
 /** Pairwise ratio graceful / raw of `pick` over every pair. */
@@ -193,9 +193,9 @@ export async function throughputCase(
   runtime: RuntimeCommand,
   app: AppName,
 ): Promise<ThroughputCase> {
-  const servers: Partial<Record<ServerMode, { child: Spawned; url: string }>> = {};
+  const servers: Partial<Record<ServerMode, { child: Child; url: string }>> = {};
   const wrk = (url: string, durationS: number): Promise<WrkResult> =>
-    runWrk(s.processes, url, {
+    runWrk(s.children, url, {
       durationS,
       connections: s.connections,
       cpu: s.wrkCpu,
@@ -205,7 +205,7 @@ export async function throughputCase(
     for (const mode of ["raw", "graceful"] as const) {
       const server = servers[mode];
       servers[mode] = undefined;
-      if (server) await s.processes.stop(server.child);
+      if (server) await s.children.stop(server.child);
     }
   };
   const warmups: ThroughputCase["warmups"] = [];

@@ -16,9 +16,12 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { commandLine, runtimeBinary, type RuntimeName } from "./lib/instances.ts";
+import { Children } from "../../tools/lib/children.ts";
+import { findTool, versionLine } from "../../tools/lib/commands.ts";
+import { formatResults, writeAtomically } from "../../tools/lib/results.ts";
+import { runtimeBinary, type RuntimeName } from "../../tools/lib/runtimes.ts";
+import { commandLine } from "./lib/instances.ts";
 import { FAIL_TIMEOUT_S, nginxConfig } from "./lib/nginx.ts";
-import { Children } from "./lib/processes.ts";
 import { details, resultTable, serverLabel } from "./lib/report.ts";
 import { clientOf, type RowResult, type RowSpec, runRow } from "./lib/scenario.ts";
 
@@ -82,29 +85,6 @@ function log(line: string): void {
   console.error(line);
 }
 
-/** The first of `candidates` that runs, or undefined. */
-async function findTool(candidates: readonly string[]): Promise<string | undefined> {
-  for (const bin of candidates) {
-    try {
-      await new Deno.Command(bin, { args: ["-v"], stdout: "null", stderr: "null" }).output();
-      return bin;
-    } catch {
-      // Not there: try the next one.
-    }
-  }
-  return undefined;
-}
-
-async function firstLine(bin: string, args: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command(bin, { args }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return text.split("\n")[0]!.replace(/\s+Copyright.*$/, "").trim();
-  } catch {
-    return "unknown";
-  }
-}
-
 /** HEAD, plus a hash of mod.ts, src/ and examples/demo.ts when they differ from it. */
 async function libraryRevision(): Promise<string> {
   try {
@@ -141,11 +121,6 @@ async function libraryRevision(): Promise<string> {
   } catch {
     return "unknown";
   }
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
 }
 
 /** A row's name for `--only`: `deno/reload/library-300`, `bun/reuseport/raw-shutdown`, … */
@@ -191,32 +166,21 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const children = new Children();
+  // Date.now(): the times of nginx's access log are wall-clock times.
+  const children = new Children({ clock: Date.now });
   const tmp = await Deno.makeTempDir({ prefix: "graceful-rollout-" });
   // nginx's workers run as another user when the master is root: let them into the directory.
   await Deno.chmod(tmp, 0o755);
-  const cleanupSync = (): void => {
-    children.killAll();
-    try {
-      Deno.removeSync(tmp, { recursive: true });
-    } catch {
-      // Already gone.
-    }
-  };
-  const onSignal = (): void => {
-    log("rollout: interrupted; stopping every child");
-    cleanupSync();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
   // Bounded whatever happens: a wedged child cannot hold the run.
-  const budgetMs = mode.rows.length * (mode.durationS + 45) * 1000;
-  const watchdog = setTimeout(() => {
-    log(`rollout: over the ${budgetMs / 1000} s budget; stopping every child`);
-    cleanupSync();
-    Deno.exit(2);
-  }, budgetMs);
+  const release = children.guard("rollout", mode.rows.length * (mode.durationS + 45) * 1000, {
+    cleanup: () => {
+      try {
+        Deno.removeSync(tmp, { recursive: true });
+      } catch {
+        // Already gone.
+      }
+    },
+  });
 
   try {
     const meta = {
@@ -227,10 +191,10 @@ async function main(args: readonly string[]): Promise<number> {
       connections: 32,
       gatedDrainDelaysMs: GATED_DRAIN_DELAYS,
       versions: {
-        deno: await firstLine(runtimeBinary(ROOT, "deno"), ["--version"]),
-        bun: await firstLine(runtimeBinary(ROOT, "bun"), ["--version"]),
-        nginx: await firstLine(nginxBin, ["-v"]),
-        wrk: await firstLine(wrkBin, ["-v"]),
+        deno: await versionLine(runtimeBinary(ROOT, "deno"), ["--version"]),
+        bun: await versionLine(runtimeBinary(ROOT, "bun"), ["--version"]),
+        nginx: await versionLine(nginxBin, ["-v"]),
+        wrk: await versionLine(wrkBin, ["-v"]),
       },
       library: await libraryRevision(),
     };
@@ -323,20 +287,13 @@ async function main(args: readonly string[]): Promise<number> {
       };
       await writeAtomically(join(RESULTS, "latest.json"), JSON.stringify(json, null, 2) + "\n");
       await writeAtomically(join(RESULTS, "latest.md"), markdown + "\n");
-      // So that `deno fmt --check` stays clean (it pads the table's columns).
-      await new Deno.Command(Deno.execPath(), {
-        args: ["fmt", "--quiet", join(RESULTS, "latest.md"), join(RESULTS, "latest.json")],
-        cwd: ROOT,
-      }).output();
+      await formatResults(ROOT, [join(RESULTS, "latest.md"), join(RESULTS, "latest.json")]);
       log(`rollout: wrote ${join("tests", "rollout", "results", "latest.{json,md}")}`);
     }
     log(verdict);
     return failed.length || broken.length ? 1 : 0;
   } finally {
-    clearTimeout(watchdog);
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-    await children.killAllAndWait();
+    await release();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }

@@ -33,8 +33,13 @@
 // Full mode writes tests/soak/results/latest.json and latest.md.
 
 import http from "node:http";
-
-type RuntimeName = "deno" | "bun";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Child, Exit } from "../../tools/lib/child.ts";
+import { Children } from "../../tools/lib/children.ts";
+import { residentBytes } from "../../tools/lib/proc.ts";
+import { formatResults, writeAtomically } from "../../tools/lib/results.ts";
+import { type RuntimeCommand, type RuntimeName, runtimes } from "../../tools/lib/runtimes.ts";
 
 const SHORT = Deno.args.includes("--short");
 const PER_RUNTIME_MS = SHORT ? 10_000 : 60_000;
@@ -49,122 +54,51 @@ const SAMPLE_EVERY_MS = 2_000;
 const HEAP_GROWTH = { bytes: 4 * 1024 * 1024, ratio: 0.25 };
 const RSS_GROWTH = { bytes: 64 * 1024 * 1024, ratio: 1 };
 
-const ROOT = new URL("../../", import.meta.url);
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FIXTURE = "tests/fixtures/soak_server.ts";
-const COMMANDS: Record<RuntimeName, string[]> = {
-  deno: [
-    "node_modules/.bin/deno",
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    FIXTURE,
-  ],
-  bun: ["node_modules/.bin/bun", FIXTURE],
-};
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** `promise`'s value, or undefined once `ms` have passed (the timer is cleared either way). */
-async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Child servers
 
-interface ServerExit {
-  code: number;
-  signal: string | null;
-  at: number;
-}
-
+/** One server of the fixture, started and listening. */
 class ChildServer {
   readonly port: number;
-  readonly pid: number;
-  readonly exited: Promise<ServerExit>;
-  #child: Deno.ChildProcess;
-  #stderr: string[];
+  readonly child: Child;
 
-  private constructor(
-    child: Deno.ChildProcess,
-    port: number,
-    exited: Promise<ServerExit>,
-    stderr: string[],
-  ) {
-    this.#child = child;
-    this.pid = child.pid;
+  private constructor(child: Child, port: number) {
+    this.child = child;
     this.port = port;
-    this.exited = exited;
-    this.#stderr = stderr;
   }
 
+  /** Starts the fixture with `env`; `flags` are runtime flags, before the script. */
   static async start(
-    runtime: RuntimeName,
-    env: Record<string, string>,
-    flags: readonly string[] = [],
+    children: Children,
+    runtime: RuntimeCommand,
+    options: { env: Record<string, string>; flags?: readonly string[] },
   ): Promise<ChildServer> {
-    const [command, ...args] = COMMANDS[runtime];
-    // Runtime flags go right before the script.
-    args.splice(args.length - 1, 0, ...flags);
-    const child = new Deno.Command(command!, {
-      args,
+    const child = children.spawn(runtime.bin, runtime.serverArgs(FIXTURE, options.flags), {
+      name: `${runtime.name} server`,
       cwd: ROOT,
-      env: { NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    _children.add(child);
-    const stderr: string[] = [];
-    const stderrDone = (async () => {
-      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-        stderr.push(text);
-      }
-    })();
-    let stdout = "";
-    const port = (async () => {
-      for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
-        stdout += text;
-        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-        if (match) return Number(match[1]);
-      }
-      throw new Error(`${runtime} server ended before listening: ${stderr.join("")}`);
-    })();
-    const exited = child.status.then(async (status) => {
-      const at = performance.now();
-      _children.delete(child);
-      await stderrDone;
-      return { code: status.code, signal: status.signal, at };
+      env: { NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...options.env },
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     try {
-      return new ChildServer(child, await port, exited, stderr);
-    } finally {
-      clearTimeout(timer);
+      const match = await child.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 10_000);
+      return new ChildServer(child, Number(match[1]));
+    } catch (error) {
+      await children.stop(child, { signal: "SIGKILL" });
+      throw error;
     }
   }
 
-  get stderr(): string {
-    return this.#stderr.join("");
-  }
-
-  kill(signal: Deno.Signal): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // Already gone.
-    }
+  /** Resolves once the server has exited and all of its output has been read. */
+  async exitedAndDrained(): Promise<Exit> {
+    const exit = await this.child.exited;
+    await this.child.drained;
+    return exit;
   }
 
   /** The JS heap in use right after a full collection (GET /memory), in bytes. */
@@ -175,29 +109,6 @@ class ChildServer {
       return memory.collected ? memory.heapUsed : undefined;
     } catch {
       return undefined;
-    }
-  }
-
-  /** Resident memory in bytes (VmRSS), or undefined once the process is gone. */
-  async rss(): Promise<number | undefined> {
-    try {
-      const status = await Deno.readTextFile(`/proc/${this.pid}/status`);
-      const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-      return kib === undefined ? undefined : Number(kib) * 1024;
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-const _children = new Set<Deno.ChildProcess>();
-
-function killAll(): void {
-  for (const child of _children) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
     }
   }
 }
@@ -380,14 +291,6 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** `deno 2.9.5`, `bun 1.4.5`. */
-async function version(runtime: RuntimeName): Promise<string> {
-  const [command] = COMMANDS[runtime];
-  const output = await new Deno.Command(command!, { args: ["--version"], cwd: ROOT }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  return `${runtime} ${/\d+\.\d+\.\d+/.exec(text)?.[0] ?? text.trim()}`;
-}
-
 /** The library revision: the commit, with `-dirty` when the tree has changes. */
 async function revision(): Promise<string> {
   try {
@@ -401,16 +304,15 @@ async function revision(): Promise<string> {
   }
 }
 
-async function soak(runtime: RuntimeName): Promise<RuntimeResult> {
+async function soak(children: Children, runtime: RuntimeCommand): Promise<RuntimeResult> {
   const started = performance.now();
   const end = started + PER_RUNTIME_MS;
 
   // Deno needs --expose-gc for GET /memory to collect first; Bun.gc() needs nothing.
-  const long = await ChildServer.start(
-    runtime,
-    { CHURN_MS: "20" },
-    runtime === "deno" ? ["--v8-flags=--expose-gc"] : [],
-  );
+  const long = await ChildServer.start(children, runtime, {
+    env: { CHURN_MS: "20" },
+    flags: runtime.name === "deno" ? ["--v8-flags=--expose-gc"] : [],
+  });
   const longTarget = new Target(long, LONG_WORKERS);
   const longLoad = new Load(LONG_WORKERS, () => longTarget);
   const samples: { at: number; rss: number; heap: number }[] = [];
@@ -418,7 +320,7 @@ async function soak(runtime: RuntimeName): Promise<RuntimeResult> {
     await sleep(WARMUP_MS);
     while (performance.now() < end) {
       const heap = await long.heapAfterGc();
-      const rss = await long.rss();
+      const rss = residentBytes(long.child.pid);
       if (rss !== undefined && heap !== undefined) {
         samples.push({ at: Math.round((performance.now() - started) / 1000), rss, heap });
       }
@@ -430,20 +332,20 @@ async function soak(runtime: RuntimeName): Promise<RuntimeResult> {
   let current: Target | undefined;
   const cycleLoad = new Load(CYCLE_WORKERS, () => current);
   while (performance.now() < end - 1_000) {
-    const server = await ChildServer.start(runtime, {
-      DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
+    const server = await ChildServer.start(children, runtime, {
+      env: { DRAIN_DELAY_MS: String(DRAIN_DELAY_MS) },
     });
     const target = new Target(server, CYCLE_WORKERS);
     current = target;
     await sleep(800 + Math.random() * 1_700);
     target.inFlightAtSignal = target.inFlight;
     target.signalledAt = performance.now();
-    server.kill("SIGTERM");
+    server.child.kill("SIGTERM");
     await sleep(UNROUTE_AFTER_MS);
     target.routed = false;
-    const exit = await settledWithin(server.exited, 15_000);
-    if (exit === undefined) server.kill("SIGKILL");
-    const final = exit ?? await server.exited;
+    const exit = await server.child.exitWithin(15_000);
+    if (exit === undefined) server.child.kill("SIGKILL");
+    const final = await server.exitedAndDrained();
     // Requests written before the unrouting have all settled by the exit (or failed).
     while (target.inFlight > 0) await sleep(5);
     target.agent.destroy();
@@ -454,27 +356,27 @@ async function soak(runtime: RuntimeName): Promise<RuntimeResult> {
       exitCode: exit === undefined ? -1 : final.code,
       exitSignal: final.signal,
       signalToExitMs: Math.round(final.at - target.signalledAt),
-      cutReported: !/ 0 cut/.test(server.stderr),
+      cutReported: !/ 0 cut/.test(server.child.stderr),
     });
-    if (final.code !== 0 || target.failures.length > 0 || !/ 0 cut/.test(server.stderr)) {
-      console.error(`${runtime} cycle ${cycles.length}: exit ${final.code}; stderr:`);
-      console.error(server.stderr);
+    if (final.code !== 0 || target.failures.length > 0 || !/ 0 cut/.test(server.child.stderr)) {
+      console.error(`${runtime.name} cycle ${cycles.length}: exit ${final.code}; stderr:`);
+      console.error(server.child.stderr);
     }
   }
   await cycleLoad.finish();
   await sampling;
   await longLoad.finish();
   longTarget.agent.destroy();
-  long.kill("SIGTERM");
-  const longExit = await long.exited;
-  const churned = /churned (\d+) graceful/.exec(long.stderr)?.[1];
+  long.child.kill("SIGTERM");
+  const longExit = await long.exitedAndDrained();
+  const churned = /churned (\d+) graceful/.exec(long.child.stderr)?.[1];
   const head = samples.slice(0, 3);
   const tail = samples.slice(-3);
   const first = (key: "rss" | "heap"): number => head.length ? median(head.map((x) => x[key])) : 0;
   const last = (key: "rss" | "heap"): number => tail.length ? median(tail.map((x) => x[key])) : 0;
   return {
-    runtime,
-    version: await version(runtime),
+    runtime: runtime.name,
+    version: `${runtime.name} ${runtime.version}`,
     cycles,
     long: {
       served: longTarget.served,
@@ -556,14 +458,15 @@ function table(results: RuntimeResult[]): string {
   return rows.join("\n");
 }
 
-async function main(): Promise<number> {
+async function main(children: Children): Promise<number> {
   const results: RuntimeResult[] = [];
   const startedAt = new Date().toISOString();
-  for (const runtime of ["deno", "bun"] as const) {
-    console.log(`soak: ${runtime}, ${PER_RUNTIME_MS / 1000} s${SHORT ? " (--short)" : ""}`);
+  const rts = await runtimes(ROOT);
+  for (const runtime of [rts.deno, rts.bun]) {
+    console.log(`soak: ${runtime.name}, ${PER_RUNTIME_MS / 1000} s${SHORT ? " (--short)" : ""}`);
     const t0 = performance.now();
-    results.push(await soak(runtime));
-    console.log(`soak: ${runtime} took ${Math.round(performance.now() - t0)} ms`);
+    results.push(await soak(children, runtime));
+    console.log(`soak: ${runtime.name} took ${Math.round(performance.now() - t0)} ms`);
   }
   const markdown = table(results);
   console.log(markdown);
@@ -576,7 +479,7 @@ async function main(): Promise<number> {
   if (failures.length > 0) console.log("failures:", JSON.stringify(failures.slice(0, 20)));
   const ok = results.every((r) => verdict(r).length === 0);
   if (!SHORT) {
-    const dir = new URL("results/", import.meta.url);
+    const dir = join(ROOT, "tests", "soak", "results");
     await Deno.mkdir(dir, { recursive: true });
     const meta = {
       startedAt,
@@ -591,29 +494,29 @@ async function main(): Promise<number> {
       rssGrowthAllowed: RSS_GROWTH,
       ok,
     };
-    await Deno.writeTextFile(
-      new URL("latest.json", dir),
+    await writeAtomically(
+      join(dir, "latest.json"),
       JSON.stringify({ ...meta, results }, null, 2) + "\n",
     );
-    await Deno.writeTextFile(
-      new URL("latest.md", dir),
+    await writeAtomically(
+      join(dir, "latest.md"),
       `# Soak results\n\nRun ${startedAt} with \`node_modules/.bin/deno run --allow-all ` +
         `tests/soak/soak.ts\` (full mode, ${PER_RUNTIME_MS / 1000} s per runtime) on library ` +
         `revision ${meta.revision}. Method, failure definition and memory bounds: the header ` +
         `of tests/soak/soak.ts; every sample is in latest.json.\n\n${markdown}\n`,
     );
-    // The repository's `deno fmt --check` covers these files too.
-    await new Deno.Command(COMMANDS.deno[0]!, {
-      args: ["fmt", "--quiet", "tests/soak/results/latest.json", "tests/soak/results/latest.md"],
-      cwd: ROOT,
-    }).output();
+    await formatResults(ROOT, [join(dir, "latest.json"), join(dir, "latest.md")]);
   }
   console.log(ok ? "soak: ok" : "soak: FAILED");
   return ok ? 0 : 1;
 }
 
+const children = new Children();
+// Bounded whatever happens: each runtime's last cycle and the long-lived server's exit can take
+// up to about 40 s past its share of the run.
+const release = children.guard("soak", 2 * (PER_RUNTIME_MS + 90_000));
 try {
-  Deno.exitCode = await main();
+  Deno.exitCode = await main(children);
 } finally {
-  killAll();
+  await release();
 }

@@ -1,12 +1,9 @@
 // The servers that take part in a rolling restart: the library's demo or a baseline, on Deno or
 // Bun, started on a given port and stopped with SIGTERM.
 
-import { realpathSync } from "node:fs";
-import { join } from "node:path";
-import type { Child, Children, Exit } from "./processes.ts";
-
-/** A runtime under test. */
-export type RuntimeName = "deno" | "bun";
+import type { Child, Exit } from "../../../tools/lib/child.ts";
+import type { Children, Stopped } from "../../../tools/lib/children.ts";
+import { runtimeBinary, type RuntimeName, serverArgs } from "../../../tools/lib/runtimes.ts";
 
 /**
  * What answers the requests:
@@ -42,11 +39,6 @@ export interface Instance {
   readonly listeningAt: number;
 }
 
-/** The real binaries (not launchers), so that a signal reaches the runtime itself. */
-export function runtimeBinary(root: string, runtime: RuntimeName): string {
-  return realpathSync(join(root, "node_modules", ".bin", runtime));
-}
-
 function _args(
   spec: InstanceSpec,
 ): { script: string; args: string[]; env: Record<string, string> } {
@@ -59,16 +51,8 @@ function _args(
     }
     : { ON_SIGTERM: spec.server === "raw-exit" ? "exit" : "shutdown" };
   if (spec.reusePort) env.REUSE_PORT = "1";
-  const args = spec.runtime === "deno"
-    ? [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      ...(spec.reusePort ? ["--unstable-net"] : []),
-      script,
-    ]
-    : [script];
+  const flags = spec.runtime === "deno" && spec.reusePort ? ["--unstable-net"] : [];
+  const args = serverArgs(spec.runtime, script, { flags });
   return { script, args, env };
 }
 
@@ -97,18 +81,19 @@ export async function startInstance(
   const bin = runtimeBinary(root, spec.runtime);
   const deadline = Date.now() + 5_000;
   for (let attempt = 1;; attempt++) {
-    const child = children.spawn(label, bin, args, {
+    const child = children.spawn(bin, args, {
+      name: label,
       cwd: root,
       env: { ...env, NO_COLOR: "1", PORT: String(port), HOSTNAME: "127.0.0.1" },
     });
     try {
-      const match = await child.waitForStdout(
+      const match = await child.waitFor(
         /listening on http:\/\/127\.0\.0\.1:(\d+)/,
         _START_TIMEOUT_MS,
       );
       return { label, port: Number(match[1]), child, listeningAt: Date.now() };
     } catch (error) {
-      await children.stop(child, "SIGKILL");
+      await children.stop(child, { signal: "SIGKILL", graceMs: 5_000 });
       const inUse = /AddrInUse|EADDRINUSE|address already in use/i.test(child.stderr);
       if (!inUse || Date.now() > deadline) {
         throw new Error(`${label}: could not start (attempt ${attempt}): ${error}`);
@@ -118,19 +103,12 @@ export async function startInstance(
   }
 }
 
-/** What one SIGTERM did to one instance. */
-export interface Stopped {
-  exit: Exit;
-  /** Whether the instance had to be SIGKILLed because it did not exit in time. */
-  killed: boolean;
-}
-
 /**
  * Sends SIGTERM and waits for the exit (SIGKILL after the library's deadline plus 5 s), then
  * (bounded) for the last of its output.
  */
 export async function stopInstance(children: Children, instance: Instance): Promise<Stopped> {
-  const stopped = await children.stop(instance.child, "SIGTERM", SHUTDOWN_TIMEOUT_MS + 5_000);
+  const stopped = await children.stop(instance.child, { graceMs: SHUTDOWN_TIMEOUT_MS + 5_000 });
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     instance.child.drained,

@@ -2,7 +2,9 @@
 // say about failed and retried requests.
 
 import { join } from "node:path";
-import type { Child, Children } from "./processes.ts";
+import type { Child } from "../../../tools/lib/child.ts";
+import type { Children } from "../../../tools/lib/children.ts";
+import { childPids } from "../../../tools/lib/proc.ts";
 
 /** Options of {@linkcode nginxConfig}. */
 export interface NginxConfigOptions {
@@ -101,14 +103,14 @@ export interface StartNginxOptions extends NginxConfigOptions {
 export async function startNginx(children: Children, options: StartNginxOptions): Promise<Nginx> {
   const confPath = join(options.dir, "nginx.conf");
   await Deno.writeTextFile(confPath, nginxConfig(options));
-  const child = children.spawn("nginx", options.bin, [
+  const child = children.spawn(options.bin, [
     "-p",
     options.dir,
     "-c",
     confPath,
     "-g",
     "daemon off;",
-  ], { cwd: options.dir, killSignal: "SIGTERM" });
+  ], { cwd: options.dir, name: "nginx", killSignal: "SIGTERM" });
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     if (child.exit) {
@@ -126,8 +128,8 @@ export async function startNginx(children: Children, options: StartNginxOptions)
           child.kill("SIGHUP");
         },
         stop: async () => {
-          const workers = _childrenOf(child.pid);
-          await children.stop(child, "SIGQUIT", 5_000);
+          const workers = childPids(child.pid);
+          await children.stop(child, { signal: "SIGQUIT", graceMs: 5_000 });
           // A master that had to be forced may leave workers behind.
           for (const pid of workers) _killIfNginx(pid);
         },
@@ -135,29 +137,8 @@ export async function startNginx(children: Children, options: StartNginxOptions)
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  await children.stop(child, "SIGTERM");
+  await children.stop(child, { graceMs: 5_000 });
   throw new Error(`nginx did not accept connections on ${options.listenPort} within 5 s`);
-}
-
-/** The PIDs whose parent is `pid` (from /proc). */
-function _childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  try {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        // Field 4 (ppid) comes after the command name, which is in parentheses.
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        if (ppid === pid) found.push(Number(entry.name));
-      } catch {
-        // The process ended while being read.
-      }
-    }
-  } catch {
-    // No /proc: nothing to find.
-  }
-  return found;
 }
 
 /** SIGKILLs `pid` if it is still an nginx process (it may have ended and the PID been reused). */

@@ -17,15 +17,15 @@
 //   is touched; whatever fails comes from the proxy and the client, not from a shutdown.
 
 import { join } from "node:path";
+import type { Children, Stopped } from "../../../tools/lib/children.ts";
+import type { RuntimeName } from "../../../tools/lib/runtimes.ts";
 import {
   expectedExit,
   type Instance,
   type InstanceSpec,
-  type RuntimeName,
   type ServerKind,
   startInstance,
   stopInstance,
-  type Stopped,
 } from "./instances.ts";
 import {
   FAIL_TIMEOUT_S,
@@ -36,8 +36,7 @@ import {
   startNginx,
   upstreamErrors,
 } from "./nginx.ts";
-import type { Children } from "./processes.ts";
-import { type LoadResult, startLoad } from "./wrk.ts";
+import { type LoadResult, startLoad } from "./load.ts";
 
 /** Where the load goes, and how an instance is replaced (see the top of this file). */
 export type Topology = "reload" | "same-port" | "reuseport" | "reload-only";
@@ -338,7 +337,9 @@ export async function runRow(spec: RowSpec, ctx: RowContext): Promise<RowResult>
   } finally {
     if (nginx && !nginx.child.exit) await nginx.stop();
     for (const instance of live.values()) {
-      if (!instance.child.exit) await ctx.children.stop(instance.child, "SIGKILL");
+      if (!instance.child.exit) {
+        await ctx.children.stop(instance.child, { signal: "SIGKILL", graceMs: 5_000 });
+      }
     }
     await ctx.children.killAllAndWait();
   }
