@@ -2,7 +2,10 @@
 // library uses, so a Bun API change breaks the build instead of a shutdown.
 
 import type { ServerWebSocket } from "bun";
-import type { _BunLike as BunLike, _BunServerLike as BunServerLike } from "../../src/runtime/bun/adapter.ts";
+import type {
+  _BunLike as BunLike,
+  _BunServerLike as BunServerLike,
+} from "../../src/runtime/bun/adapter.ts";
 import type { _BunWebSocketLike as BunWebSocketLike } from "../../src/runtime/bun/websocket.ts";
 
 export function _checkBun(
