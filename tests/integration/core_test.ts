@@ -235,6 +235,11 @@ for (const runtime of ["deno", "bun"] as const) {
         await sleep(100);
         demo.kill(signal);
         await demo.waitForStderr("shutdown started");
+        // A copy of the same stop request (a forwarding wrapper plus the process group).
+        demo.kill(signal);
+        await demo.waitForStderr("shutdown under way continues");
+        await sleep(1_100);
+        assert.equal(demo.hasExited, false, "a copy within a second is not a second signal");
         const secondAt = demo.kill(signal);
         const exit = await demo.waitForExit(5_000);
 
