@@ -4,9 +4,11 @@
 // Uses only node: modules so that it runs under `deno test` (and `bun test`) unchanged.
 
 import { Buffer } from "node:buffer";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync, realpathSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -19,17 +21,118 @@ export type SignalName = "SIGTERM" | "SIGINT" | "SIGKILL";
 /** The repository root (the demo's working directory). */
 export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
 
-const _COMMANDS: Record<RuntimeName, readonly string[]> = {
-  deno: [
-    "node_modules/.bin/deno",
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "examples/demo.ts",
-  ],
-  bun: ["node_modules/.bin/bun", "examples/demo.ts"],
+// ---------------------------------------------------------------------------------------------
+// The runtimes the servers run on
+
+/**
+ * The pinned releases' real binaries. Not `node_modules/.bin/`: in a plain install of the `deno`
+ * package that is a Node wrapper that does not forward signals (a SIGTERM kills the wrapper and
+ * leaves the server running).
+ */
+export const PINNED_BINARIES: Readonly<Record<RuntimeName, string>> = {
+  deno: join(ROOT, "node_modules", "deno", "deno"),
+  bun: join(ROOT, "node_modules", "bun", "bin", "bun.exe"),
 };
+
+const _BINARY_ENV: Record<RuntimeName, string> = { deno: "GRACEFUL_DENO", bun: "GRACEFUL_BUN" };
+
+function _binary(runtime: RuntimeName): string {
+  const name = _BINARY_ENV[runtime];
+  const configured = process.env[name];
+  if (configured === undefined || configured === "") return PINNED_BINARIES[runtime];
+  if (!existsSync(configured)) {
+    throw new TypeError(`${name} must be the path of a ${runtime} binary, received ${configured}`);
+  }
+  return configured;
+}
+
+/**
+ * The binary the servers of each runtime run on: `$GRACEFUL_DENO` / `$GRACEFUL_BUN` when set
+ * (npm run test:compat sets them to older releases, see tools/compat/), else the pinned one. The
+ * test runner itself, and the tests' own clients, stay on the pinned releases.
+ */
+export const BINARIES: Readonly<Record<RuntimeName, string>> = {
+  deno: _binary("deno"),
+  bun: _binary("bun"),
+};
+
+function _runtimes(): RuntimeName[] {
+  const configured = process.env.GRACEFUL_ONLY;
+  if (configured === undefined || configured === "") return ["deno", "bun"];
+  const names = configured.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (name !== "deno" && name !== "bun") {
+      throw new TypeError(
+        `GRACEFUL_ONLY must list "deno" and/or "bun" (comma-separated), received ${configured}`,
+      );
+    }
+  }
+  return (["deno", "bun"] as const).filter((name) => names.includes(name));
+}
+
+/** The runtimes whose tests run: both, or those listed in `$GRACEFUL_ONLY` (`deno`, `bun`). */
+export const RUNTIMES: readonly RuntimeName[] = _runtimes();
+
+function _version(binary: string): string {
+  // Deno 2.2/2.5's node:child_process takes a spawn of its own binary for a Node one and rewrites
+  // the arguments (`deno run --version`): ask the running Deno instead.
+  const deno = (globalThis as { Deno?: { execPath(): string; version: { deno: string } } }).Deno;
+  if (deno !== undefined && realpathSync(binary) === realpathSync(deno.execPath())) {
+    return deno.version.deno;
+  }
+  const result = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 30_000 });
+  const version = /(\d+\.\d+\.\d+)/.exec(result.stdout ?? "")?.[1];
+  if (result.status !== 0 || version === undefined) {
+    throw new Error(`${binary} --version failed: ${result.stderr ?? result.error}`);
+  }
+  return version;
+}
+
+/** The release each runtime's servers run on, as `<binary> --version` reports it. */
+export const VERSIONS: Readonly<Record<RuntimeName, string>> = {
+  deno: RUNTIMES.includes("deno") ? _version(BINARIES.deno) : "",
+  bun: RUNTIMES.includes("bun") ? _version(BINARIES.bun) : "",
+};
+
+/** `deno 2.9.5`, `bun 1.3.14`: what the servers of `runtime` run on, for test names. */
+export function runtimeLabel(runtime: RuntimeName): string {
+  return `${runtime} ${VERSIONS[runtime]}`;
+}
+
+/**
+ * Why tests that run Deno.serve inside the test runner itself are skipped, or `false` when they
+ * run: they test the runner's Deno, so they run only when that is the release the servers are to
+ * run on (npm run test:compat runs them under the older release's own `deno test`).
+ */
+export function inProcessDenoSkip(): string | false {
+  if (!RUNTIMES.includes("deno")) return "GRACEFUL_ONLY leaves Deno out";
+  const runner = (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno;
+  if (runner === undefined) return "not running under Deno";
+  if (runner !== VERSIONS.deno) {
+    return `in-process Deno tests run on the runner's Deno ${runner}, not on ${
+      runtimeLabel("deno")
+    } (${BINARIES.deno}): run them with that binary's own \`deno test\``;
+  }
+  return false;
+}
+
+/** The command line that runs `script` on `runtime` (the servers' binary, with `flags`). */
+export function runtimeCommand(
+  runtime: RuntimeName,
+  script: string,
+  flags: readonly string[] = [],
+): [string, ...string[]] {
+  return runtime === "deno"
+    ? [BINARIES.deno, "run", "--allow-net", "--allow-env", "--allow-read", ...flags, script]
+    : [BINARIES.bun, ...flags, script];
+}
+
+// The first thing a test file's output says: what its servers run on.
+console.error(
+  `servers run on: ${
+    RUNTIMES.map((runtime) => `${runtimeLabel(runtime)} (${BINARIES[runtime]})`).join(", ")
+  }`,
+);
 
 /** How long the demo may take to print its `listening on` line. */
 const _START_TIMEOUT_MS = 10_000;
@@ -119,11 +222,12 @@ export function startDemo(
   env: Record<string, string> = {},
   options: StartDemoOptions = {},
 ): Promise<Demo> {
-  const [command, ...args] = _COMMANDS[runtime];
-  // The script comes last; flags go right before it.
-  if (options.script !== undefined) args[args.length - 1] = options.script;
-  args.splice(args.length - 1, 0, ...(options.flags ?? []));
-  const child = spawn(command!, args, {
+  const [command, ...args] = runtimeCommand(
+    runtime,
+    options.script ?? "examples/demo.ts",
+    options.flags,
+  );
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -12,7 +12,14 @@ import net from "node:net";
 import process from "node:process";
 import { afterEach, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { cleanup, type RuntimeName, startDemo, within } from "./_harness.ts";
+import {
+  cleanup,
+  runtimeLabel,
+  type RuntimeName,
+  RUNTIMES,
+  startDemo,
+  within,
+} from "./_harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -131,8 +138,8 @@ async function openEventSource(
 const ticks = (entries: readonly SseEntry[]): number =>
   entries.filter((e) => e.type === "tick").length;
 
-for (const runtime of ["deno", "bun"] as RuntimeName[]) {
-  describe(`${runtime}: browser`, { skip: SKIP }, () => {
+for (const runtime of RUNTIMES) {
+  describe(`${runtimeLabel(runtime)}: browser`, { skip: SKIP }, () => {
     let browser: Browser | undefined;
     afterEach(async () => {
       try {

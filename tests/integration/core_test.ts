@@ -3,6 +3,9 @@
 // exit code, what the client received, and loose timing bounds (timing claims are benchmarks).
 //
 //   node_modules/.bin/deno test --allow-all tests/integration
+//
+// GRACEFUL_DENO / GRACEFUL_BUN pick the binaries the demo runs on, GRACEFUL_ONLY=deno|bun the
+// runtimes tested (tests/integration/_harness.ts; npm run test:compat sets them).
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -18,6 +21,8 @@ import {
   outcomeOf,
   type RawResponse,
   requestHead,
+  runtimeLabel,
+  RUNTIMES,
   send,
   sha256,
   sleep,
@@ -57,8 +62,8 @@ async function readAll(
   }
 }
 
-for (const runtime of ["deno", "bun"] as const) {
-  describe(runtime, () => {
+for (const runtime of RUNTIMES) {
+  describe(runtimeLabel(runtime), () => {
     afterEach(cleanup);
     after(cleanup);
 

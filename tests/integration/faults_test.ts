@@ -20,7 +20,10 @@ import {
   outcomeOf,
   RawConnection,
   ROOT,
+  runtimeCommand,
+  runtimeLabel,
   type RuntimeName,
+  RUNTIMES,
   send,
   sha256,
   sleep,
@@ -68,8 +71,8 @@ function killEarly(): void {
   _early.clear();
 }
 
-for (const runtime of ["deno", "bun"] as const) {
-  describe(`${runtime}: faults`, () => {
+for (const runtime of RUNTIMES) {
+  describe(`${runtimeLabel(runtime)}: faults`, () => {
     afterEach(() => {
       cleanup();
       killEarly();
@@ -208,10 +211,8 @@ for (const runtime of ["deno", "bun"] as const) {
       "ends at once, killed by SIGTERM (143), when the signal comes before serve() listens",
       BOUNDED,
       async () => {
-        const command = runtime === "deno"
-          ? ["node_modules/.bin/deno", "run", "--allow-net", "--allow-env", "--allow-read", FIXTURE]
-          : ["node_modules/.bin/bun", FIXTURE];
-        const child = spawn(command[0]!, command.slice(1), {
+        const [command, ...args] = runtimeCommand(runtime, FIXTURE);
+        const child = spawn(command, args, {
           cwd: ROOT,
           env: { ...process.env, NO_COLOR: "1", PORT: "0", START_DELAY_MS: "3000" },
           stdio: ["ignore", "pipe", "pipe"],

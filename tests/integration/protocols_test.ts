@@ -33,7 +33,10 @@ import {
   type RawResponse,
   requestHead,
   ROOT,
+  runtimeCommand,
+  runtimeLabel,
   type RuntimeName,
+  RUNTIMES,
   sha256,
   sleep,
   within,
@@ -248,18 +251,6 @@ interface Server {
   readonly hasExited: boolean;
 }
 
-const _COMMANDS: Record<RuntimeName, (script: string) => [string, ...string[]]> = {
-  deno: (script) => [
-    "node_modules/.bin/deno",
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    script,
-  ],
-  bun: (script) => ["node_modules/.bin/bun", script],
-};
-
 /** The demo, as the HTTP/2 tests run it on Deno (serve({ tls }) negotiates h2 there). */
 const DEMO = "examples/demo.ts";
 /** serve() with routes for HEAD, 204, 304, uploads and a body returned to HEAD. */
@@ -276,7 +267,7 @@ async function startServer(
   script: string,
   env: Record<string, string> = {},
 ): Promise<Server> {
-  const [command, ...args] = _COMMANDS[runtime](script);
+  const [command, ...args] = runtimeCommand(runtime, script);
   const running = launch(command, args, { PORT: "0", HOSTNAME: "127.0.0.1", ...env });
   const listening = /listening on https?:\/\/127\.0\.0\.1:(\d+)/;
   await running.stdout.waitFor(listening, 10_000, `${runtime} ${script} to listen`)
@@ -792,9 +783,13 @@ function chunk(data: Uint8Array): Buffer {
 
 /** Where each runtime serves HTTP/2. */
 const H2_TARGETS: { runtime: RuntimeName; script: string; how: string }[] = [
-  { runtime: "deno", script: DEMO, how: "serve({ tls })" },
-  { runtime: "bun", script: BUN_HTTP2, how: "graceful() + Bun.serve({ http2: true, tls })" },
-];
+  { runtime: "deno" as const, script: DEMO, how: "serve({ tls })" },
+  {
+    runtime: "bun" as const,
+    script: BUN_HTTP2,
+    how: "graceful() + Bun.serve({ http2: true, tls })",
+  },
+].filter((target) => RUNTIMES.includes(target.runtime));
 
 const SKIP_H2 = skipUnless("openssl", "h2load", "nghttp", "stdbuf", "curl");
 const SKIP_NODE_H2 = skipUnless("openssl", "node");
@@ -830,7 +825,7 @@ function nodeH2Client(
 
 for (const target of H2_TARGETS) {
   const { runtime } = target;
-  describe(`${runtime}: HTTP/2 over TLS, ${target.how}`, { skip: SKIP_H2 }, () => {
+  describe(`${runtimeLabel(runtime)}: HTTP/2 over TLS, ${target.how}`, { skip: SKIP_H2 }, () => {
     afterEach(reap);
     after(reap);
     after(removeCertificate);
@@ -985,7 +980,9 @@ for (const target of H2_TARGETS) {
     );
   });
 
-  describe(`${runtime}: Node's http2 client, ${target.how}`, { skip: SKIP_NODE_H2 }, () => {
+  describe(`${runtimeLabel(runtime)}: Node's http2 client, ${target.how}`, {
+    skip: SKIP_NODE_H2,
+  }, () => {
     afterEach(reap);
     after(reap);
     after(removeCertificate);
@@ -1073,11 +1070,13 @@ describe("serve({ tls }): ALPN", { skip: skipUnless("openssl", "curl") }, () => 
   after(reap);
   after(removeCertificate);
 
-  for (const runtime of ["deno", "bun"] as const) {
+  for (const runtime of RUNTIMES) {
     it(
       runtime === "deno"
-        ? "deno: negotiates h2"
-        : "bun: negotiates no h2 (Bun.serve needs its experimental http2 option) and speaks HTTP/1.1",
+        ? `${runtimeLabel(runtime)}: negotiates h2`
+        : `${
+          runtimeLabel(runtime)
+        }: negotiates no h2 (Bun.serve needs its experimental http2 option) and speaks HTTP/1.1`,
       BOUNDED,
       async () => {
         requireTools("openssl", "curl");
@@ -1103,8 +1102,8 @@ describe("serve({ tls }): ALPN", { skip: skipUnless("openssl", "curl") }, () => 
 // ---------------------------------------------------------------------------------------------
 // HTTP/1.1 edge cases
 
-for (const runtime of ["deno", "bun"] as const) {
-  describe(`${runtime}: HTTP/1.1 edge cases`, () => {
+for (const runtime of RUNTIMES) {
+  describe(`${runtimeLabel(runtime)}: HTTP/1.1 edge cases`, () => {
     afterEach(reap);
     after(reap);
     after(removeCertificate);

@@ -3,7 +3,15 @@
 
 import assert from "node:assert/strict";
 import { after, afterEach, describe, it } from "node:test";
-import { cleanup, type Demo, type Exit, type RuntimeName, startDemo } from "./_harness.ts";
+import {
+  cleanup,
+  type Demo,
+  type Exit,
+  runtimeLabel,
+  type RuntimeName,
+  RUNTIMES,
+  startDemo,
+} from "./_harness.ts";
 
 const BOUNDED = { timeout: 15_000 };
 
@@ -66,8 +74,8 @@ async function sigtermWhileTicking(
   return { demo, end, endedAfter, exit, exitedAfter: exit.at - signalledAt };
 }
 
-for (const runtime of ["deno", "bun"] as RuntimeName[]) {
-  describe(`${runtime}: streams`, () => {
+for (const runtime of RUNTIMES) {
+  describe(`${runtimeLabel(runtime)}: streams`, () => {
     afterEach(cleanup);
     after(cleanup);
 

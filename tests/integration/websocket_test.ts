@@ -7,13 +7,23 @@ import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { after, afterEach, describe, it } from "node:test";
-import { cleanup, ROOT, type RuntimeName, startDemo, within } from "./_harness.ts";
+import {
+  cleanup,
+  PINNED_BINARIES,
+  ROOT,
+  runtimeLabel,
+  type RuntimeName,
+  RUNTIMES,
+  startDemo,
+  within,
+} from "./_harness.ts";
 
 const BOUNDED = { timeout: 20_000 };
-const RUNTIMES: RuntimeName[] = ["deno", "bun"];
+/** The clients run on both pinned releases, whatever release the servers run on. */
+const CLIENT_RUNTIMES: RuntimeName[] = ["deno", "bun"];
 const CLIENT_COMMANDS: Record<RuntimeName, string[]> = {
-  deno: ["node_modules/.bin/deno", "run", "--allow-net", "--allow-env"],
-  bun: ["node_modules/.bin/bun"],
+  deno: [PINNED_BINARIES.deno, "run", "--allow-net", "--allow-env"],
+  bun: [PINNED_BINARIES.bun],
 };
 
 /** What the client script saw on one socket. */
@@ -119,11 +129,11 @@ function closeCode(bytes: Buffer): number | undefined {
 }
 
 for (const runtime of RUNTIMES) {
-  describe(`${runtime}: WebSockets`, () => {
+  describe(`${runtimeLabel(runtime)}: WebSockets`, () => {
     afterEach(cleanup);
     after(cleanup);
 
-    for (const clientRuntime of RUNTIMES) {
+    for (const clientRuntime of CLIENT_RUNTIMES) {
       it(
         `${clientRuntime} WebSocket clients get the goodbye, then close 1001, and the demo exits 0`,
         BOUNDED,
