@@ -68,18 +68,21 @@ interface CaseResult {
   cpuRatio: { median: number; min: number; max: number };
 }
 
-function parseArgs(args: readonly string[]): { rounds: number; seconds: number } {
-  const options = { rounds: 9, seconds: 3 };
+function parseArgs(
+  args: readonly string[],
+): { rounds: number; seconds: number; only: string | undefined } {
+  const options = { rounds: 9, seconds: 3, only: undefined as string | undefined };
   for (const arg of args) {
     const [name, value] = arg.split("=", 2) as [string, string | undefined];
     const n = Number(value);
     if (name === "--rounds" && Number.isInteger(n) && n >= 3 && n <= 31) options.rounds = n;
     else if (name === "--seconds" && Number.isInteger(n) && n >= 1 && n <= 10) options.seconds = n;
+    else if (name === "--only" && value) options.only = value;
     else {
       throw new TypeError(
         `bench:corun: unknown or invalid argument ${
           JSON.stringify(arg)
-        }; expected --rounds=N (3..31) or --seconds=N (1..10)`,
+        }; expected --rounds=N (3..31), --seconds=N (1..10) or --only=TEXT (cases whose name has it)`,
       );
     }
   }
@@ -198,9 +201,24 @@ async function main(): Promise<void> {
         b: side(`raw ${app} + SSE check`, { MODE: "raw", APP: app, PROBE: "headers" }),
       });
     }
+    // The path on public APIs alone (Deno's internal slots switched off), each handler shape.
+    for (const app of ["plain", "args", "hono"]) {
+      cases.push({
+        name: `deno-${app} public API`,
+        runtime: rts.deno,
+        a: side(`raw ${app}`, { MODE: "raw", APP: app }),
+        b: side(`graceful ${app}, internals off`, {
+          MODE: "graceful",
+          APP: app,
+          GRACEFUL_SERVE_INTERNALS: "off",
+        }),
+      });
+    }
     const random = prng(1);
     const results: CaseResult[] = [];
-    for (const c of cases) {
+    for (
+      const c of cases.filter((c) => options.only === undefined || c.name.includes(options.only))
+    ) {
       const rounds: Round[] = [];
       for (let i = 0; i < options.rounds; i++) {
         const r = await oneRound(children, c, options.seconds);

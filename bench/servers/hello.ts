@@ -22,7 +22,7 @@ import { type FetchHandler, graceful, serve } from "../../mod.ts";
 import { _isEventStream } from "../../src/responses.ts";
 
 type Mode = "raw" | "graceful" | "serve";
-type App = "plain" | "hono";
+type App = "plain" | "args" | "hono";
 type Handler = (request: Request, arg: never) => Response | Promise<Response>;
 
 /** The part of Bun's server this fixture uses. */
@@ -79,7 +79,12 @@ function handlerFor(app: App, slow: boolean): { fetch: Handler; target: Handler 
     }
     return { fetch: hono.fetch as Handler, target: hono };
   }
-  const fetch: Handler = slow ? slowPlain : () => new Response("ok");
+  // "plain" declares no parameters (Deno's fastest path), "args" declares the request.
+  const fetch: Handler = slow
+    ? slowPlain
+    : app === "args"
+    ? (_request: Request) => new Response("ok")
+    : () => new Response("ok");
   return { fetch, target: fetch };
 }
 
@@ -130,7 +135,7 @@ function onSigterm(listener: () => void): void {
 
 function main(): void {
   const mode = choice<Mode>("MODE", ["raw", "graceful", "serve"], "raw");
-  const app = choice<App>("APP", ["plain", "hono"], "plain");
+  const app = choice<App>("APP", ["plain", "args", "hono"], "plain");
   const handler = handlerFor(app, process.env.SLOW === "1");
   const target = handler.target as FetchHandler | { fetch: FetchHandler };
   const sse = choice("SSE", ["on", "off"], "on") === "off" ? { sseFinalFrame: false as const } : {};

@@ -19,10 +19,12 @@ export function _denoRespond(core: _Core, internals: _DenoInternals): _Respond {
 
   /** Holds a body in place (no copy) where Deno's stream allows it; undefined otherwise. */
   const holdInPlace = (response: Response, sse: boolean): _InPlaceBody | undefined => {
+    // Without the slots, not even .body is read: it would turn a string body into a stream.
+    if (streamSlots === undefined) return undefined;
     const body = response.body;
-    const controller = body === null ? undefined : streamSlots?.controller(body);
+    const controller = body === null ? undefined : streamSlots.controller(body);
     if (controller === undefined) return undefined;
-    const held = new _InPlaceBody(controller, streamSlots!, core.bodySettled);
+    const held = new _InPlaceBody(controller, streamSlots, core.bodySettled);
     core.hold(held, sse);
     return held;
   };
