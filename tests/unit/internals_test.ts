@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { _host } from "../../src/runtime/detect.ts";
 import { _denoHost, type _DenoLike } from "../../src/runtime/deno/adapter.ts";
+import { _gracefulOn } from "../../src/graceful.ts";
 import { INTERNALS, INTERNALS_ON } from "./_internals.ts";
 
 const PINNED = (JSON.parse(
@@ -33,5 +34,26 @@ describe("runtime internals", () => {
       host.fallback ?? "",
       new RegExp(`^Deno ${PINNED.replaceAll(".", "\\.")}: runtime internals switched off`),
     );
+  });
+
+  it("never reads the body of a response it does not hold on the public-API path", async () => {
+    // Reading .body turns a string body into a stream that the runtime must pump through JS.
+    const stand = (deno ?? { upgradeWebSocket: () => ({}) }) as _DenoLike;
+    let reads = 0;
+    const g = _gracefulOn(_denoHost(stand, false), (_request: Request, _info: never) => {
+      const response = new Response("ok");
+      const body = Object.getOwnPropertyDescriptor(Response.prototype, "body")!.get!;
+      Object.defineProperty(response, "body", { get: () => (reads++, body.call(response)) });
+      return response;
+    }, { logger: false });
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const response = g.fetch(new Request("http://test/"), { completed: promise } as never);
+    assert.ok(response instanceof Response);
+    assert.equal(reads, 0, "the body was read");
+    assert.equal(g.inFlight, 1, "counted until the runtime says it was delivered");
+    resolve();
+    await promise;
+    await Promise.resolve();
+    assert.equal(g.inFlight, 0);
   });
 });
