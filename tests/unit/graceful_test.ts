@@ -307,7 +307,29 @@ describe("graceful()", () => {
     assert.equal(g.inFlight, 0, "the late answer is not counted twice");
   });
 
+  it("leaves a body streamed during the drain as it is on Deno's public-API path", async () => {
+    if (INTERNALS.streamSlots !== undefined) return; // held with the internals: test below
+    const clock = new FakeClock();
+    const d = deferred();
+    const g = gracefulDeno(() => d.promise, { logger: false, clock, timeout: 500 });
+    const info = denoInfo();
+    const pending = call(g.fetch, get(), info);
+    g.shutdown();
+    const original = new Response(new ReadableStream<Uint8Array>({ pull() {} }));
+    d.resolve(original);
+    const response = await pending;
+    assert.equal(response, original, "not wrapped: a string body would lose its length");
+    assert.equal(response.headers.get("connection"), "close");
+    assert.equal(g.inFlight, 1, "counted until Deno says it was delivered");
+    await clock.advance(500);
+    await clock.advance(300);
+    info.complete();
+    const report = await g.finished;
+    assert.deepEqual(report.cutDetail, { handlers: 0, bodies: 1, webSockets: 0 });
+  });
+
   it("errors a body streamed during the drain when the deadline is reached (Deno)", async () => {
+    if (INTERNALS.streamSlots === undefined) return; // public-API path: test above
     const clock = new FakeClock();
     const d = deferred();
     const g = gracefulDeno(() => d.promise, { logger: false, clock, timeout: 500 });

@@ -68,8 +68,10 @@ export function _denoRespond(core: _Core, internals: _DenoInternals): _Respond {
       return response;
     }
     // A resource-backed or byte stream: wrapping copies every chunk, so only SSE streams and
-    // bodies streamed during the drain are wrapped; fixed-length bodies keep their framing.
-    if (sse || (draining && !response.headers.has("content-length"))) {
+    // bodies streamed during the drain are wrapped; fixed-length bodies keep their framing. On
+    // the public-API path a string body cannot be told from a stream without turning it into
+    // one (losing its length), so only SSE responses are wrapped there.
+    if (sse || (streamSlots !== undefined && draining && !response.headers.has("content-length"))) {
       response = wrap(response, sse);
     }
     completed.then(finish, finish);
