@@ -15,6 +15,8 @@ import {
 } from "./options.ts";
 import { _detectRuntime } from "./runtime/detect.ts";
 import type { _Fetch, _Runtime } from "./runtime/types.ts";
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./logger.ts";
 import { _signals, SIGNAL_NUMBERS, type SignalName } from "./signals.ts";
 import type { FetchHandler, Graceful, GracefulOptions } from "./types.ts";
 
@@ -233,6 +235,38 @@ export function _serveOn<H extends FetchHandler>(
   server.url = new URL(`${tls ? "https" : "http"}://${host}:${listening.port}/`);
 
   const { logger, clock } = settings;
+  _ownProcess(rt, server, { signals, exit, logger, clock });
+
+  if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });
+  else logger.info(`listening on ${server.url.href}`);
+  return server;
+}
+
+/** What {@linkcode _ownProcess} needs of a graceful server. */
+type _Owned = Pick<
+  _GracefulServer<FetchHandler>,
+  "state" | "signal" | "shutdown" | "finished" | "_forceNow"
+>;
+
+/**
+ * serve()'s process policy for a server: `signals` start its shutdown (the same signal again
+ * within a second is the same stop request; a later one exits at once with 128 + n, or cuts
+ * in-flight work when exiting is off), and once it finished the process exits through `finish`
+ * (the runtime's exit unless given) after the last server of the process that exits it.
+ */
+export function _ownProcess(
+  rt: _Runtime,
+  server: _Owned,
+  options: {
+    signals: readonly SignalName[];
+    exit: boolean;
+    logger: Logger;
+    clock: Clock;
+    finish?: (code: number) => void;
+  },
+): void {
+  const { signals, exit, logger, clock } = options;
+  const finish = options.finish ?? ((code: number) => rt.exit(code));
   // When the first stop request arrived (a signal, or the shutdown began some other way).
   let stopAt: number | undefined;
   server.signal.addEventListener("abort", () => stopAt ??= clock.now(), { once: true });
@@ -269,10 +303,6 @@ export function _serveOn<H extends FetchHandler>(
   }
   server.finished.then((report) => {
     for (const remove of uninstall) remove();
-    exiting?.finish(server, report.exitCode, (code) => rt.exit(code));
+    exiting?.finish(server, report.exitCode, finish);
   });
-
-  if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });
-  else logger.info(`listening on ${server.url.href}`);
-  return server;
 }
