@@ -37,4 +37,9 @@ export type { HookOptions, HookReport, ShutdownHook } from "./src/hooks.ts";
 export { type Logger, stderrLogger } from "./src/logger.ts";
 export type { Clock, TimerId } from "./src/clock.ts";
 export { serve, type ServeOptions, type Server } from "./src/serve.ts";
+export {
+  type GracefulExport,
+  gracefulExport,
+  type GracefulExportOptions,
+} from "./src/default_export.ts";
 export { SIGNAL_NUMBERS, type SignalName } from "./src/signals.ts";

@@ -5,7 +5,9 @@ import { _bunHost, _bunRuntime, _bunServer, _isBunServer } from "./bun/adapter.t
 import type { _BunLike, _ProcessLike } from "./bun/adapter.ts";
 import { _denoHost, _denoRuntime, _denoServer, _isDenoServer } from "./deno/adapter.ts";
 import type { _DenoLike } from "./deno/adapter.ts";
-import type { _Host, _Runtime, _RuntimeServer } from "./types.ts";
+import type { _DefaultExportRuntime, _Host, _Runtime, _RuntimeServer } from "./types.ts";
+import { _bunDefaultExport, type _BunServeLike } from "./bun/default_export.ts";
+import { _denoDefaultExport, type _DenoServeCommandLike } from "./deno/serve_command.ts";
 
 /** What the per-request path may use. */
 export interface _Capabilities {
@@ -75,5 +77,20 @@ export function _adaptServer(where: string, server: unknown): _RuntimeServer {
         ? "an object without shutdown()/stop()"
         : typeof server
     }`,
+  );
+}
+
+/** How the runtime this code runs on serves a module's default export, for gracefulExport(). */
+export function _detectDefaultExport(where: string): _DefaultExportRuntime {
+  const g = globalThis as { Deno?: _DenoLike; Bun?: _BunLike; process?: _ProcessLike };
+  if (g.Deno !== undefined) {
+    return _denoDefaultExport(g.Deno as unknown as _DenoServeCommandLike, _denoRuntime(g.Deno));
+  }
+  if (g.Bun !== undefined && g.process !== undefined) {
+    return _bunDefaultExport(g.Bun as unknown as _BunServeLike, _bunRuntime(g.Bun, g.process));
+  }
+  throw new Error(
+    `${where}: unsupported runtime (a default export is served by \`deno serve\` or Bun); ` +
+      `use serve() instead`,
   );
 }

@@ -112,3 +112,24 @@ export interface _Host {
   /** Why this runtime takes the public-API path, when it has a faster one it could not use. */
   readonly fallback: string | undefined;
 }
+
+/**
+ * How a runtime serves a module's default export after the module ran (`deno serve`, `bun run`),
+ * for gracefulExport(): the runtime listens, the library takes the server it starts.
+ */
+export interface _DefaultExportRuntime {
+  /** The process side: signals and the exit at once on a second signal. */
+  readonly runtime: _Runtime;
+  /**
+   * Watches for the server the runtime starts for `exported`: `served` gets it when it listens
+   * (with its address, where the runtime gives one then), and the runtime's own stop handling,
+   * if it has one, calls `stop` instead of closing that server itself.
+   */
+  capture(
+    exported: object,
+    served: (server: _RuntimeServer, address?: { hostname: string; port: number }) => void,
+    stop: () => Promise<void>,
+  ): void;
+  /** Ends the process with `code` once the shutdown finished. */
+  finish(code: number): void;
+}
