@@ -75,6 +75,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     this.#respond = host.respond(core);
     this.fetch = host.wrapFetch(handler, (request, arg) => this.#handle(handler, request, arg));
     host.trackUpgrades();
+    if (host.warning !== undefined) settings.logger.warn(host.warning);
     if (host.fallback !== undefined) settings.logger.info(host.fallback);
   }
 

@@ -363,7 +363,10 @@ export class _Shutdown {
         !(await this.#timers.within(closing, _FORCE_GRACE_MS)) &&
         tracker.requests === 0 && tracker.sockets === 0
       ) {
-        for (const server of this.#servers) server.settleIdle();
+        for (const server of this.#servers) {
+          const note = server.settleIdle();
+          if (note) this.#parts.settings.logger.info(note);
+        }
       }
       await closing;
     }

@@ -50,7 +50,8 @@ function _env(name: string): string | undefined {
 export function _host(capabilities: _Capabilities = _capabilities()): _Host {
   const deno = (globalThis as { Deno?: _DenoLike }).Deno;
   if (deno !== undefined) return _denoHost(deno, capabilities.internals);
-  if ("Bun" in globalThis) return _bunHost("bun");
+  const bun = (globalThis as { Bun?: _BunLike }).Bun;
+  if (bun !== undefined) return _bunHost("bun", bun.version);
   return _bunHost("other");
 }
 
@@ -67,8 +68,9 @@ export function _detectRuntime(where: string): _Runtime {
 
 /** Adapts a runtime server (`Deno.HttpServer` or Bun's `Server`) for the shutdown sequence. */
 export function _adaptServer(where: string, server: unknown): _RuntimeServer {
-  if (_isDenoServer(server)) return _denoServer(server);
-  if (_isBunServer(server)) return _bunServer(server);
+  const g = globalThis as { Deno?: _DenoLike; Bun?: _BunLike };
+  if (_isDenoServer(server)) return _denoServer(server, g.Deno?.version?.deno);
+  if (_isBunServer(server)) return _bunServer(server, g.Bun?.version);
   throw new TypeError(
     `${where}: expected the server returned by Deno.serve() or Bun.serve(), received ${
       server === null

@@ -28,9 +28,10 @@ export interface _RuntimeServer {
   force(): void;
   /**
    * Called when the library counts nothing in flight but `close()` has not settled: the runtime
-   * may let go of what it still waits for that carries no request.
+   * may let go of what it still waits for that carries no request. Returns what it did, for the
+   * log, when it did something worth a line.
    */
-  settleIdle(): void;
+  settleIdle(): string | void;
   /** Requests the runtime itself still counts (running or writing their body), if it counts. */
   pending(): number | undefined;
 }
@@ -111,6 +112,8 @@ export interface _Host {
   trackUpgrades(): void;
   /** Why this runtime takes the public-API path, when it has a faster one it could not use. */
   readonly fallback: string | undefined;
+  /** Set on a release below the supported range: what it is and which range is supported. */
+  readonly warning?: string;
 }
 
 /**

@@ -29,7 +29,7 @@ function scriptedRuntime(name: "deno" | "bun" = "bun", process?: object) {
       calls.push("force");
       closed.resolve();
     },
-    settleIdle: () => {},
+    settleIdle: () => undefined,
     pending: () => 0,
   };
   const listened: Parameters<Runtime["listen"]>[0][] = [];

@@ -10,6 +10,7 @@ import type {
   _Runtime,
   _RuntimeServer,
 } from "../types.ts";
+import { _belowRange } from "../release.ts";
 import { _bunRespond } from "./respond.ts";
 
 /** The part of Bun's `Server` the library uses. */
@@ -48,24 +49,36 @@ export function _isBunServer(value: unknown): value is _BunServerLike {
 }
 
 /** Wraps a Bun `Server` for the shutdown sequence. */
-export function _bunServer(server: _BunServerLike): _RuntimeServer {
+export function _bunServer(server: _BunServerLike, release?: string): _RuntimeServer {
   const force = (): void => {
     // Bun issue 40043: stop(true) may never settle; the caller does not wait on it.
     Promise.resolve(server.stop(true)).catch(() => {});
   };
+  const released = Promise.withResolvers<void>();
   return {
     runtime: "bun",
     waitsForUploads: false,
     // Bun 1.4: stop() waits for open WebSockets instead of dropping them.
     closesWebSockets: false,
     // Bun 1.4: stop() returns a promise that settles once every request and websocket is done.
-    close: () => Promise.resolve(server.stop(false)),
+    close: () => Promise.race([Promise.resolve(server.stop(false)), released.promise]),
     force,
-    // Bun 1.4.5: stop() also waits for connections that never sent a whole request (a client
-    // stalled in its headers), which no counter shows; with nothing counted, drop them, as
-    // Deno's shutdown() does at once.
     settleIdle: () => {
-      if (server.pendingRequests === 0 && server.pendingWebSockets === 0) force();
+      if (server.pendingRequests > 0) return undefined;
+      if (server.pendingWebSockets === 0) {
+        // Bun 1.4.5: stop() also waits for connections that never sent a whole request (a
+        // client stalled in its headers), which no counter shows; drop them, as Deno's
+        // shutdown() does at once.
+        force();
+        return undefined;
+      }
+      // Bun ≤ 1.3.14: after a server-side close, pendingWebSockets stays up and stop() never
+      // settles (oven-sh/bun#36223; tests/compat/repros/bun_websocket_stop.ts). The library saw
+      // every socket close, so the count is stale.
+      force();
+      released.resolve();
+      return `Bun ${release ?? ""}: stop() is still waiting for ${server.pendingWebSockets} ` +
+        `WebSocket(s) that have closed (a stale count, fixed in Bun 1.4); finishing without it`;
     },
     pending: () => server.pendingRequests,
   };
@@ -86,7 +99,7 @@ export function _bunRuntime(bun: _BunLike, process: _ProcessLike): _Runtime {
         fetch: fetch as (request: Request) => Response,
       });
       return {
-        server: _bunServer(server),
+        server: _bunServer(server, bun.version),
         hostname: server.hostname ?? options.hostname,
         port: server.port ?? options.port,
       };
@@ -103,7 +116,7 @@ export function _bunRuntime(bun: _BunLike, process: _ProcessLike): _Runtime {
 }
 
 /** The per-request side of Bun; also used where no runtime is recognised (public APIs only). */
-export function _bunHost(name: "bun" | "other" = "bun"): _Host {
+export function _bunHost(name: "bun" | "other" = "bun", version?: string): _Host {
   return {
     name,
     wrapFetch: (handler, handle) =>
@@ -111,5 +124,6 @@ export function _bunHost(name: "bun" | "other" = "bun"): _Host {
     respond: _bunRespond,
     trackUpgrades: () => {},
     fallback: undefined,
+    warning: name === "bun" ? _belowRange("bun", version) : undefined,
   };
 }

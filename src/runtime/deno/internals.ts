@@ -2,15 +2,15 @@
 // reads here are optimisations, found by probe, each with a public-API path behind it.
 //
 // Slots read (symbol-keyed properties, found by the symbol's description):
-//   Response:               "serve fast body", "response" (→ .body.streamOrStatic.body)
+//   Response:               "response" (→ .body.streamOrStatic.body), and "serve fast body"
+//                           where it exists (Deno 2.8.3+; the whole-body test works without it)
 //   ReadableStream:         "[[controller]]", "[[state]]", "[[reader]]", "[[resourceBacking]]"
 //   ReadableStreamDefaultController: "[[closeRequested]]", "[[cancelAlgorithm]]", "[[stream]]"
 //   ReadableStreamDefaultReader:     "[[readRequests]]"
-// Checked on: Deno 2.7.14, 2.8.3, 2.9.5, 2.9.6 (present and working). Absent in this shape on
-// 2.2.15 and 2.5.7, where both probes fail.
+// Checked on: Deno 2.2.15, 2.5.7, 2.7.14, 2.8.3, 2.9.5 (tests/compat/repros/deno_internals.ts).
 // When a probe fails (another release, or GRACEFUL_SERVE_INTERNALS=off): `_denoInternals()`
-// returns what it found (possibly nothing) and the caller takes the public-API path (every
-// streamed body wrapped, `info.completed` read per response) and logs one line saying so.
+// returns what it found (possibly nothing) and the caller takes the public-API path (bodies
+// counted until `info.completed`, only SSE bodies wrapped) and logs one line saying so.
 
 /** Tells whether a response's body is a string or bytes held whole (nothing left to stream). */
 export type _WholeBodyTest = (response: Response) => boolean;
@@ -63,20 +63,19 @@ interface _InnerResponse {
 }
 
 /**
- * Deno 2.7+ keeps the body of a Response made from a string or bytes as that string or bytes: in
- * a slot that `Deno.serve` writes out without ever building a `Headers` object (`new
- * Response("ok")`, `c.text()`), or else in its inner response (with a status or headers of its
- * own). Such a body is finite and handed over whole when the handler returns, so it needs neither
+ * Deno keeps the body of a Response made from a string or bytes as that string or bytes: in its
+ * inner response, and from 2.8.3 on first in a slot that `Deno.serve` writes out without ever
+ * building a `Headers` object (`new Response("ok")`, `c.text()`). Such a body is finite and handed over whole when the handler returns, so it needs neither
  * its headers read nor `info.completed` (which makes a promise per request).
  */
 function _probeWholeBody(): _WholeBodyTest | undefined {
   const symbols = Object.getOwnPropertySymbols(new Response(""));
   const fast = symbols.find((s) => s.description === "serve fast body");
   const inner = symbols.find((s) => s.description === "response");
-  if (fast === undefined || inner === undefined) return undefined;
+  if (inner === undefined) return undefined;
   const staticBody = (response: Response): unknown => {
     const slots = response as unknown as Record<symbol, unknown> | undefined;
-    const quick = slots?.[fast];
+    const quick = fast === undefined ? undefined : slots?.[fast];
     if (quick != null) return quick;
     return (slots?.[inner] as _InnerResponse | undefined)?.body?.streamOrStatic?.body;
   };

@@ -52,7 +52,9 @@ export function _denoRespond(core: _Core, internals: _DenoInternals): _Respond {
     if (response.status === 101) {
       const socket = request === undefined ? undefined : _takeDenoSocket(request);
       if (socket !== undefined) core.addSocket(_denoSocket(socket, deleteSocket));
-      completed.then(finish, finish);
+      // The socket counts on its own from here. Deno ≤ 2.5.0 never settles a 101's `completed`
+      // (tests/compat/repros/deno_upgrade_completed.ts); later releases settle it at once.
+      tracker.finish();
       return response;
     }
     const draining = core.draining();
