@@ -1,7 +1,9 @@
-// The demo server: every route shows one shutdown behaviour. Runs unchanged on Deno and Bun.
+// The demo server: every route shows one shutdown behaviour. Runs unchanged on Deno, Bun and
+// Node (22.18 and later run TypeScript by type stripping; serve() needs @hono/node-server there).
 //
 //   npm run demo                       (Deno)     or   npm run demo:bun
 //   deno run -A examples/demo.ts       (Deno)     or   bun examples/demo.ts
+//   node examples/demo.ts              (Node)
 //
 // Then, in another terminal: curl localhost:8000/slow?ms=3000 & kill -TERM <pid>
 // The slow request still gets its answer, and the process exits 0 right after it.
@@ -34,9 +36,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 // Hono's WebSocket helper for the runtime we run on; on Bun its `websocket` handlers go to serve().
+// Node has none here yet: /ws answers 501 there.
 const bunWebSocket = "Bun" in globalThis ? await import("hono/bun") : undefined;
-const upgradeWebSocket = (bunWebSocket ?? await import("hono/deno"))
-  .upgradeWebSocket as UpgradeWebSocket;
+const denoWebSocket = "Deno" in globalThis ? await import("hono/deno") : undefined;
+const upgradeWebSocket = (bunWebSocket ?? denoWebSocket)?.upgradeWebSocket as
+  | UpgradeWebSocket
+  | undefined ??
+  (() => (c: { text(text: string, status: 501): Response }) => c.text("no WebSocket here\n", 501));
 
 // The shutdown signal exists before the server: routes (often in other modules) use it.
 const life = lifecycle();

@@ -229,16 +229,23 @@ export function _serveOn<H extends FetchHandler>(
     });
   }
   server._attachAdapted(listening.server);
-  server.hostname = listening.hostname;
-  server.port = listening.port;
-  const host = listening.hostname.includes(":") ? `[${listening.hostname}]` : listening.hostname;
-  server.url = new URL(`${tls ? "https" : "http"}://${host}:${listening.port}/`);
+  const address = (bound: { hostname: string; port: number }): void => {
+    server.hostname = bound.hostname;
+    server.port = bound.port;
+    const host = bound.hostname.includes(":") ? `[${bound.hostname}]` : bound.hostname;
+    server.url = new URL(`${tls ? "https" : "http"}://${host}:${bound.port}/`);
+  };
+  address(listening);
 
   const { logger, clock } = settings;
   _ownProcess(rt, server, { signals, exit, logger, clock });
 
-  if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });
-  else logger.info(`listening on ${server.url.href}`);
+  const listened = (): void => {
+    if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });
+    else logger.info(`listening on ${server.url.href}`);
+  };
+  if (listening.bound === undefined) listened();
+  else listening.bound.then((bound) => (address(bound), listened()));
   return server;
 }
 

@@ -5,6 +5,9 @@ import { _bunHost, _bunRuntime, _bunServer, _isBunServer } from "./bun/adapter.t
 import type { _BunLike, _ProcessLike } from "./bun/adapter.ts";
 import { _denoHost, _denoRuntime, _denoServer, _isDenoServer } from "./deno/adapter.ts";
 import type { _DenoLike } from "./deno/adapter.ts";
+import { _nodeHost, _nodeRuntime } from "./node/adapter.ts";
+import type { _NodeProcessLike } from "./node/listen.ts";
+import { _isNodeServer, _nodeServer } from "./node/server.ts";
 import type { _DefaultExportRuntime, _Host, _Runtime, _RuntimeServer } from "./types.ts";
 import { _bunDefaultExport, type _BunServeLike } from "./bun/default_export.ts";
 import { _denoDefaultExport, type _DenoServeCommandLike } from "./deno/serve_command.ts";
@@ -52,6 +55,7 @@ export function _host(capabilities: _Capabilities = _capabilities()): _Host {
   if (deno !== undefined) return _denoHost(deno, capabilities.internals);
   const bun = (globalThis as { Bun?: _BunLike }).Bun;
   if (bun !== undefined) return _bunHost("bun", bun.version);
+  if (_isNode()) return _nodeHost();
   return _bunHost("other");
 }
 
@@ -60,25 +64,39 @@ export function _detectRuntime(where: string): _Runtime {
   const g = globalThis as { Deno?: _DenoLike; Bun?: _BunLike; process?: _ProcessLike };
   if (g.Deno !== undefined) return _denoRuntime(g.Deno);
   if (g.Bun !== undefined && g.process !== undefined) return _bunRuntime(g.Bun, g.process);
+  if (_isNode()) return _nodeRuntime(g.process as _NodeProcessLike);
   throw new Error(
-    `${where}: unsupported runtime (neither Deno nor Bun was found); ` +
+    `${where}: unsupported runtime (neither Deno, Bun nor Node was found); ` +
       `use graceful() and close your server yourself`,
   );
 }
 
-/** Adapts a runtime server (`Deno.HttpServer` or Bun's `Server`) for the shutdown sequence. */
+/** Node itself: Deno and Bun also have `process.versions.node`, so they are ruled out first. */
+function _isNode(): boolean {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: unknown };
+  if (g.Deno !== undefined || g.Bun !== undefined) return false;
+  const process = g.process as { versions?: { node?: unknown } } | undefined;
+  return typeof process?.versions?.node === "string";
+}
+
+/**
+ * Adapts a runtime server (`Deno.HttpServer`, Bun's `Server`, or a Node `http.Server`,
+ * `https.Server` or HTTP/2 server) for the shutdown sequence.
+ */
 export function _adaptServer(where: string, server: unknown): _RuntimeServer {
   const g = globalThis as { Deno?: _DenoLike; Bun?: _BunLike };
   if (_isDenoServer(server)) return _denoServer(server, g.Deno?.version?.deno);
   if (_isBunServer(server)) return _bunServer(server, g.Bun?.version);
+  if (_isNodeServer(server)) return _nodeServer(server);
   throw new TypeError(
-    `${where}: expected the server returned by Deno.serve() or Bun.serve(), received ${
-      server === null
-        ? "null"
-        : typeof server === "object"
-        ? "an object without shutdown()/stop()"
-        : typeof server
-    }`,
+    `${where}: expected the server returned by Deno.serve() or Bun.serve(), or a Node ` +
+      `http/https/http2 server (as @hono/node-server's serve() returns), received ${
+        server === null
+          ? "null"
+          : typeof server === "object"
+          ? "an object without shutdown()/stop()/close()"
+          : typeof server
+      }`,
   );
 }
 

@@ -6,7 +6,7 @@ import type { _InFlight, _Socket } from "../in_flight.ts";
 import type { SignalName } from "../signals.ts";
 
 /** Which runtime an adapter drives. */
-export type _RuntimeName = "deno" | "bun" | "other";
+export type _RuntimeName = "deno" | "bun" | "node" | "other";
 
 /** A listening server as the shutdown sequence sees it. */
 export interface _RuntimeServer {
@@ -53,6 +53,11 @@ export interface _Listening {
   server: _RuntimeServer;
   hostname: string;
   port: number;
+  /**
+   * Node: binding is asynchronous there (the host name is looked up first), so the address is
+   * known once this resolves; until then `hostname` and `port` are the ones asked for.
+   */
+  bound?: Promise<{ hostname: string; port: number }>;
 }
 
 /** The fetch function handed to the runtime. */

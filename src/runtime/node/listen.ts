@@ -1,0 +1,91 @@
+// Listening on Node: @hono/node-server (an optional peer dependency) is loaded here, when serve()
+// first runs on Node, never at import time and never on Deno or Bun. It is required, not
+// imported, because serve() is synchronous and returns the bound port.
+
+import type { SignalName } from "../../signals.ts";
+import type { _Fetch, _ListenOptions } from "../types.ts";
+import type { _NodeServerLike } from "./server.ts";
+
+/** The part of Node's `process` the library uses. */
+export interface _NodeProcessLike {
+  on(event: SignalName, listener: () => void): unknown;
+  off(event: SignalName, listener: () => void): unknown;
+  exit(code?: number): never;
+  /** Node ≥22.3 (and 20.16): a built-in module without an import. */
+  getBuiltinModule(id: "node:module"): {
+    createRequire(path: string): (id: string) => unknown;
+  };
+  getBuiltinModule(id: "node:https"): { createServer: unknown };
+}
+
+/** The part of @hono/node-server the library uses. */
+interface _NodeServerModule {
+  createAdaptorServer(options: {
+    fetch: _Fetch;
+    createServer?: unknown;
+    serverOptions?: { cert: string; key: string };
+  }): _NodeServerLike;
+}
+
+/** The peer dependency serve() needs on Node. */
+export const _NODE_SERVER_PACKAGE = "@hono/node-server";
+
+// `deno publish` warns that it cannot analyze the require below: on purpose, since the package
+// must come from the app's own node_modules, not from an npm: specifier written in at publish.
+function _loadNodeServer(process: _NodeProcessLike): _NodeServerModule {
+  const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);
+  try {
+    return require(_NODE_SERVER_PACKAGE) as _NodeServerModule;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "MODULE_NOT_FOUND") throw error;
+    throw new Error(
+      `serve() on Node needs ${_NODE_SERVER_PACKAGE} (npm install ${_NODE_SERVER_PACKAGE}), ` +
+        `which was not found`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Creates the server and starts listening. Node binds asynchronously (it looks the host up first,
+ * even an IP address): `bound` gives the address. A listen error (EADDRINUSE) comes as the
+ * server's `error` event, which Node throws when nobody handles it.
+ */
+export function _nodeListen(
+  process: _NodeProcessLike,
+  options: _ListenOptions,
+  fetch: _Fetch,
+): {
+  server: _NodeServerLike;
+  hostname: string;
+  port: number;
+  bound: Promise<{ hostname: string; port: number }>;
+} {
+  const { createAdaptorServer } = _loadNodeServer(process);
+  const tls = options.tls;
+  const server = createAdaptorServer({
+    fetch,
+    ...(tls
+      ? {
+        createServer: process.getBuiltinModule("node:https").createServer,
+        serverOptions: { cert: tls.cert, key: tls.key },
+      }
+      : {}),
+  });
+  const bound = new Promise<{ hostname: string; port: number }>((resolve) => {
+    server.once("listening", () => {
+      const address = server.address();
+      resolve(
+        typeof address === "object" && address !== null
+          ? { hostname: address.address, port: address.port }
+          : { hostname: options.hostname, port: options.port },
+      );
+    });
+  });
+  server.listen({
+    port: options.port,
+    host: options.hostname,
+    ...(options.reusePort ? { reusePort: true } : {}),
+  });
+  return { server, hostname: options.hostname, port: options.port, bound };
+}

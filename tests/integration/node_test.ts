@@ -1,0 +1,321 @@
+// End-to-end shutdown behaviour of examples/demo.ts on Node (@hono/node-server), as real clients
+// see it: the demo runs as a child process on each Node binary of tests/integration/_node.ts and
+// gets real signals.
+//
+//   node_modules/.bin/deno test --allow-all tests/integration/node_test.ts
+//
+// GRACEFUL_NODE picks the binaries (comma-separated); unset, the cached node-22/node-24 installs.
+// With none found the tests are skipped, loudly; .ci/run installs both so that CI never skips.
+
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { after, afterEach, describe, it } from "node:test";
+import {
+  assertExit,
+  cleanup,
+  ClosedBeforeResponse,
+  connectError,
+  curl,
+  hasClose,
+  outcomeOf,
+  requestHead,
+  send,
+  sleep,
+} from "./_harness.ts";
+import { cleanupNode, nodeBinaries, startNodeDemo } from "./_node.ts";
+
+const BOUNDED = { timeout: 15_000 };
+
+/** Reads a fetch body to its end; `error` is set when it did not end cleanly. */
+async function readAll(
+  reader: ReadableStreamDefaultReader<string>,
+  text: string,
+): Promise<{ text: string; error: unknown }> {
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { text, error: undefined };
+      text += value;
+    }
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+/** Opens an SSE route and reads until two ticks came. */
+async function openTicking(
+  port: number,
+  path: string,
+): Promise<{ reader: ReadableStreamDefaultReader<string>; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  assert.equal(response.status, 200);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
+    const { value, done } = await reader.read();
+    assert.equal(done, false, `ended before the shutdown: ${text}`);
+    text += value;
+  }
+  return { reader, text };
+}
+
+const found = nodeBinaries();
+// GRACEFUL_ONLY names the runtimes tested (npm run test:compat runs one line at a time).
+const only = process.env.GRACEFUL_ONLY;
+const skip = typeof found === "string"
+  ? found
+  : only !== undefined && only !== ""
+  ? `GRACEFUL_ONLY=${only} leaves Node out`
+  : false;
+const binaries = skip === false && typeof found !== "string" ? found : [];
+if (skip !== false) console.error(`\n*** SKIPPING the Node integration tests: ${skip} ***\n`);
+else {console.error(`Node servers run on: ${
+    binaries.map((b) => `${b.version} (${b.path})`).join(", ")
+  }`);}
+
+if (skip !== false) {
+  describe("node", { skip }, () => {
+    it("runs the demo on Node", () => {});
+  });
+}
+
+for (const node of binaries) {
+  describe(`node ${node.version}`, () => {
+    afterEach(() => {
+      cleanupNode();
+      cleanup();
+    });
+    after(cleanupNode);
+
+    it("exits 0 on SIGTERM when idle", BOUNDED, async () => {
+      const demo = await startNodeDemo(node);
+      demo.kill("SIGTERM");
+      assertExit(await demo.waitForExit(5_000), 0, demo);
+      assert.match(demo.stderr(), /shutdown started \(SIGTERM received\): 0 in flight/);
+      assert.match(demo.stderr(), /cleanup hook: closing resources/);
+    });
+
+    it(
+      "lets an in-flight GET /slow finish with connection: close, then exits 0",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node);
+        const requestedAt = performance.now();
+        const client = curl(demo.port, "/slow?ms=1500");
+        await sleep(300);
+        demo.kill("SIGTERM");
+        const response = await client;
+        const answeredAt = performance.now();
+        const exit = await demo.waitForExit(5_000);
+
+        assert.equal(response.exitCode, 0, `curl failed: ${response.error}`);
+        assert.equal(response.status, 200);
+        assert.equal(response.body, "slept 1500 ms");
+        assert.ok(hasClose(response.headers.get("connection")), "no connection: close header");
+        assertExit(exit, 0, demo);
+        assert.match(demo.stderr(), /shutdown started \(SIGTERM received\): 1 in flight/);
+        assert.match(demo.stderr(), /1 completed, 0 cut/);
+        assert.ok(exit.at - requestedAt >= 1_400, `exited ${exit.at - requestedAt} ms after`);
+        assert.ok(exit.at - answeredAt < 1_000, `exited ${exit.at - answeredAt} ms after answer`);
+      },
+    );
+
+    it("refuses new connections while an in-flight request drains", BOUNDED, async () => {
+      const demo = await startNodeDemo(node);
+      const slow = await send(demo.port, "GET", "/slow?ms=1500");
+      await sleep(300);
+      demo.kill("SIGTERM");
+      await demo.waitForStderr("closing the listener");
+      await sleep(100);
+
+      assert.equal(await connectError(demo.port), "ECONNREFUSED");
+      assert.equal(demo.hasExited, false, "refused by a live, draining process");
+      const response = await slow.response();
+      assert.equal(response.status, 200);
+      assert.equal(Buffer.from(response.body).toString(), "slept 1500 ms");
+      assertExit(await demo.waitForExit(5_000), 0, demo);
+    });
+
+    it(
+      "closes an idle keep-alive connection at once when the listener closes",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node);
+        const idle = await send(demo.port, "GET", "/");
+        const first = await idle.response();
+        assert.equal(first.status, 200);
+        assert.equal(hasClose(first.headers.get("connection")), false, "keep-alive while serving");
+        // Keeps the process draining, so that the close comes from the listener, not the exit.
+        const slow = await send(demo.port, "GET", "/slow?ms=1500");
+        await sleep(100);
+        const signalledAt = demo.kill("SIGTERM");
+        const closed = await idle.closed;
+
+        assert.equal(closed.error, null, "closed with a FIN");
+        assert.ok(closed.at - signalledAt < 1_000, `closed ${closed.at - signalledAt} ms later`);
+        assert.equal(demo.hasExited, false);
+        assert.equal((await slow.response()).status, 200);
+        assertExit(await demo.waitForExit(5_000), 0, demo);
+      },
+    );
+
+    it(
+      "answers a keep-alive request in the lame-duck delay with connection: close, then closes",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node, { DRAIN_DELAY_MS: "1000" });
+        const reused = await send(demo.port, "GET", "/");
+        assert.equal((await reused.response()).status, 200);
+        demo.kill("SIGTERM");
+        await demo.waitForStderr("lame duck");
+        await reused.write(requestHead("GET", "/"));
+        const outcome = await outcomeOf(reused);
+        const answeredAt = performance.now();
+
+        assert.ok(!(outcome instanceof ClosedBeforeResponse), `${outcome}`);
+        assert.equal(outcome.status, 200);
+        assert.equal(Buffer.from(outcome.body).toString(), "ok");
+        assert.ok(hasClose(outcome.headers.get("connection")), "no connection: close header");
+        const closed = await reused.closed;
+        assert.equal(closed.error, null);
+        // Node honours the header: the connection ends right after the response.
+        assert.ok(closed.at - answeredAt < 500, `closed ${closed.at - answeredAt} ms later`);
+        assertExit(await demo.waitForExit(5_000), 0, demo);
+      },
+    );
+
+    it(
+      "lets a keep-alive stream begun before SIGTERM finish, then lets go of its connection",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node);
+        const stream = await send(demo.port, "GET", "/stream?chunks=8&ms=100");
+        await stream.until((text) => text.includes("chunk 1\n"));
+        const signalledAt = demo.kill("SIGTERM");
+        const response = await stream.response();
+        const closed = await stream.closed;
+        const exit = await demo.waitForExit(5_000);
+
+        const expected = Array.from({ length: 8 }, (_, i) => `chunk ${i}\n`).join("");
+        assert.equal(Buffer.from(response.body).toString(), expected);
+        assert.equal(closed.error, null);
+        assertExit(exit, 0, demo);
+        // The headers went out before the drain (keep-alive): the connection is closed once idle,
+        // not after Node's keep-alive timeout (5 s).
+        assert.ok(exit.at - signalledAt < 2_500, `exited ${exit.at - signalledAt} ms after`);
+      },
+    );
+
+    it(
+      "ends an endless SSE stream with the retry frame, cleanly, then exits 0",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node);
+        const { reader, text } = await openTicking(demo.port, "/sse-raw");
+        const signalledAt = demo.kill("SIGTERM");
+        const end = await readAll(reader, text);
+        const endedAfter = performance.now() - signalledAt;
+        const exit = await demo.waitForExit(5_000);
+
+        assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
+        assert.match(end.text, /\n\nretry: 1000\n\n$/, "the last frame is the retry hint");
+        const frames = end.text.split("\n\n").filter((f) => f !== "");
+        assert.ok(
+          frames.slice(1, -1).every((f) => /^id: \d+\nevent: tick\ndata: raw \d+$/.test(f)),
+          `only whole tick events before the final frame: ${JSON.stringify(end.text)}`,
+        );
+        assert.ok(endedAfter >= 200 && endedAfter < 2_000, `ended ${endedAfter} ms after SIGTERM`);
+        assertExit(exit, 0, demo);
+        assert.match(demo.stderr(), /ending 1 SSE stream\(s\) with a final frame/);
+        assert.match(demo.stderr(), /\/sse-raw source cancelled/, "the handler's cleanup ran");
+      },
+    );
+
+    it(
+      "ends a cooperative SSE stream with its own shutdown event, then exits 0",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node);
+        const { reader, text } = await openTicking(demo.port, "/sse");
+        demo.kill("SIGTERM");
+        const end = await readAll(reader, text);
+        const exit = await demo.waitForExit(5_000);
+
+        assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
+        assert.match(end.text, /event: shutdown\ndata: server is shutting down\nretry: 1000\n\n$/);
+        assertExit(exit, 0, demo);
+      },
+    );
+
+    it(
+      "answers a handler that never answers with 503 at the deadline and exits 1",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node, { SHUTDOWN_TIMEOUT_MS: "1000" });
+        const hang = await send(demo.port, "GET", "/hang");
+        await sleep(200);
+        const signalledAt = demo.kill("SIGTERM");
+        const exit = await demo.waitForExit(8_000);
+        const outcome = await outcomeOf(hang);
+
+        assertExit(exit, 1, demo);
+        const afterSignal = exit.at - signalledAt;
+        assert.ok(afterSignal >= 950 && afterSignal < 3_000, `exited ${afterSignal} ms after`);
+        assert.match(demo.stderr(), /deadline reached after \d+ ms: cutting 1 handler\(s\)/);
+        assert.match(demo.stderr(), /0 completed, 1 cut/);
+        assert.ok(!(outcome instanceof ClosedBeforeResponse), `no 503: ${outcome}`);
+        assert.equal(outcome.status, 503);
+        assert.equal(
+          Buffer.from(outcome.body).toString(),
+          "Service Unavailable: the server is shutting down\n",
+        );
+      },
+    );
+
+    it("cuts a finite stream still running at the deadline and exits 1", BOUNDED, async () => {
+      const demo = await startNodeDemo(node, { SHUTDOWN_TIMEOUT_MS: "1000" });
+      const stream = await send(demo.port, "GET", "/stream?chunks=100&ms=100");
+      await stream.until((text) => text.includes("chunk 1\n"));
+      const signalledAt = demo.kill("SIGTERM");
+      const closed = await stream.closed;
+      const exit = await demo.waitForExit(8_000);
+
+      assertExit(exit, 1, demo);
+      assert.ok(closed.at - signalledAt < 2_500, `cut ${closed.at - signalledAt} ms after`);
+      assert.ok(!stream.text.includes("chunk 99"), "the stream ran to its end");
+      assert.match(demo.stderr(), /0 completed, 1 cut/);
+      // Node can close it from outside: the connection went before the process did.
+      assert.doesNotMatch(demo.stderr(), /still open after the cut/);
+    });
+
+    it("exits at once with 143 on a second SIGTERM a second into the drain", BOUNDED, async () => {
+      const demo = await startNodeDemo(node);
+      const hang = await send(demo.port, "GET", "/hang");
+      await sleep(100);
+      demo.kill("SIGTERM");
+      await demo.waitForStderr("shutdown started");
+      demo.kill("SIGTERM");
+      await demo.waitForStderr("shutdown under way continues");
+      await sleep(1_100);
+      assert.equal(demo.hasExited, false, "a copy within a second is not a second signal");
+      const secondAt = demo.kill("SIGTERM");
+      const exit = await demo.waitForExit(5_000);
+
+      assertExit(exit, 143, demo);
+      assert.ok(exit.at - secondAt < 1_000, `exited ${exit.at - secondAt} ms after`);
+      assert.match(demo.stderr(), /SIGTERM received again .*exiting now with 143/);
+      await hang.closed;
+    });
+
+    it("answers POST /shutdown with 202, then exits 0", BOUNDED, async () => {
+      const demo = await startNodeDemo(node);
+      const response = await curl(demo.port, "/shutdown", ["-X", "POST"]);
+      const exit = await demo.waitForExit(5_000);
+
+      assert.equal(response.status, 202);
+      assert.ok(hasClose(response.headers.get("connection")), "no connection: close header");
+      assertExit(exit, 0, demo);
+    });
+  });
+}
