@@ -35,18 +35,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Hono's WebSocket helper for the runtime we run on; on Bun its `websocket` handlers go to serve().
-// Node has none here yet: /ws answers 501 there.
+// Hono's WebSocket helper for the runtime we run on; on Bun its `websocket` handlers go to serve(),
+// on Node the whole of @hono/node-ws (serve() injects it into the server).
 const bunWebSocket = "Bun" in globalThis ? await import("hono/bun") : undefined;
 const denoWebSocket = "Deno" in globalThis ? await import("hono/deno") : undefined;
-const upgradeWebSocket = (bunWebSocket ?? denoWebSocket)?.upgradeWebSocket as
-  | UpgradeWebSocket
-  | undefined ??
-  (() => (c: { text(text: string, status: 501): Response }) => c.text("no WebSocket here\n", 501));
+const nodeWs = bunWebSocket ?? denoWebSocket ? undefined : await import("@hono/node-ws");
 
 // The shutdown signal exists before the server: routes (often in other modules) use it.
 const life = lifecycle();
 const app = new Hono<{ Variables: GracefulVariables }>();
+const nodeWebSocket = nodeWs?.createNodeWebSocket({ app });
+const upgradeWebSocket = (bunWebSocket ?? denoWebSocket ?? nodeWebSocket!)
+  .upgradeWebSocket as UpgradeWebSocket;
 app.use(health(life)); // GET /readyz and /livez, before any other middleware
 app.use("/sse", shutdownSignal(life));
 // Handlers use `server` (declared at the end) at request time, when it exists.
@@ -188,6 +188,7 @@ const server: Server = serve(app, {
     : {}),
   lifecycle: life,
   ...(bunWebSocket ? { websocket: bunWebSocket.websocket } : {}),
+  ...(nodeWebSocket ? { websocket: nodeWebSocket } : {}),
   onListen: ({ url }) => console.log(`listening on ${url.origin}`),
 });
 server.onShutdown(() => console.error("[demo] cleanup hook: closing resources"), {

@@ -18,6 +18,7 @@ import {
   _websocketHandlers,
 } from "./options.ts";
 import { _bunWebSocketHandlers, type _BunWebSocketLike } from "./runtime/bun/websocket.ts";
+import { _isNodeWebSockets, _trackNodeWebSockets } from "./runtime/node/websocket.ts";
 import { _adaptServer, _host } from "./runtime/detect.ts";
 import type { _Core, _Host, _Respond, _RuntimeServer } from "./runtime/types.ts";
 import { _Shutdown } from "./shutdown.ts";
@@ -104,8 +105,16 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   websocket<T extends object>(handlers: T): T {
-    _websocketHandlers(handlers);
     const tracker = this.#tracker;
+    if (_isNodeWebSockets(handlers)) {
+      _trackNodeWebSockets(
+        handlers,
+        (ws) => this.#streams.addSocket(ws),
+        (ws) => tracker.deleteSocket(ws),
+      );
+      return handlers;
+    }
+    _websocketHandlers(handlers);
     return _bunWebSocketHandlers(
       handlers,
       (ws: _BunWebSocketLike) => this.#streams.addSocket(ws),

@@ -44,10 +44,11 @@ export interface ServeOptions extends GracefulOptions {
    */
   reusePort?: boolean;
   /**
-   * Bun only: your `websocket` handlers for `Bun.serve` (or `websocket` from `hono/bun`). They are
-   * wrapped so that every socket is tracked; your code does not change. On Deno, sockets made by
-   * `Deno.upgradeWebSocket` (and Hono's `upgradeWebSocket` from `hono/deno`) are tracked without
-   * this option.
+   * Bun: your `websocket` handlers for `Bun.serve` (or `websocket` from `hono/bun`). They are
+   * wrapped so that every socket is tracked; your code does not change. Node: what
+   * `createNodeWebSocket({ app })` from @hono/node-ws returned; serve() injects it into the
+   * server and tracks its sockets. On Deno, sockets made by `Deno.upgradeWebSocket` (and Hono's
+   * `upgradeWebSocket` from `hono/deno`) are tracked without this option.
    * @default undefined
    */
   websocket?: object;
@@ -201,7 +202,7 @@ export function _serveOn<H extends FetchHandler>(
   const onListen = opts.onListen as ServeOptions["onListen"];
 
   const rt = runtime ?? _detectRuntime(where);
-  if (opts.websocket !== undefined && rt.name !== "bun") {
+  if (opts.websocket !== undefined && rt.name !== "bun" && rt.name !== "node") {
     throw new TypeError(
       `serve(): "websocket" handlers are for Bun.serve; on ${rt.name}, sockets made by ` +
         `Deno.upgradeWebSocket (or Hono's upgradeWebSocket) are tracked without them`,

@@ -169,8 +169,10 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
    * Wraps Bun's `websocket` handlers (yours, or `websocket` from `hono/bun`) so that every socket
    * is tracked: give the result to `Bun.serve({ websocket })`. `serve()` does this for you with its
    * `websocket` option. On Deno, sockets made by `Deno.upgradeWebSocket` (and Hono's
-   * `upgradeWebSocket`) are tracked without this.
-   * @returns The same handlers with `open` and `close` wrapped.
+   * `upgradeWebSocket`) are tracked without this. On Node, give it what @hono/node-ws's
+   * `createNodeWebSocket()` returned (its sockets are tracked from then on), and call its
+   * `injectWebSocket(server)` as usual.
+   * @returns The same handlers with `open` and `close` wrapped (on Node, the same object).
    * @throws {TypeError} when `handlers` is not an object with a `message` function, or `open` /
    * `close` is not a function.
    */

@@ -42,7 +42,7 @@ export interface _ListenOptions {
   hostname: string;
   tls: { cert: string; key: string } | undefined;
   reusePort: boolean;
-  /** Bun's `websocket` handlers, already wrapped for tracking. */
+  /** Bun's `websocket` handlers, already wrapped for tracking (Node: @hono/node-ws's object). */
   websocket: object | undefined;
   /** Bun's `idleTimeout` in seconds; `undefined` keeps Bun's default. */
   idleTimeout: number | undefined;

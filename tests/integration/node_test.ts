@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { spawn } from "node:child_process";
 import process from "node:process";
 import { after, afterEach, describe, it } from "node:test";
 import {
@@ -19,9 +20,13 @@ import {
   curl,
   hasClose,
   outcomeOf,
+  PINNED_BINARIES,
+  RawConnection,
   requestHead,
+  ROOT,
   send,
   sleep,
+  within,
 } from "./_harness.ts";
 import { cleanupNode, nodeBinaries, startNodeDemo } from "./_node.ts";
 
@@ -58,6 +63,43 @@ async function openTicking(
     text += value;
   }
   return { reader, text };
+}
+
+/**
+ * Runs tests/integration/_ws_client.ts on the pinned Deno against `url` with `sockets` sockets:
+ * `ready` once each got its echo, `done` with every JSON line it printed once all closed.
+ */
+function wsClient(
+  url: string,
+  sockets: number,
+): { ready: Promise<void>; done: Promise<Record<string, unknown>[]> } {
+  const child = spawn(PINNED_BINARIES.deno, [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "tests/integration/_ws_client.ts",
+    url,
+    String(sockets),
+  ], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const ready = Promise.withResolvers<void>();
+  child.stdout!.setEncoding("utf8");
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (text: string) => (stderr += text));
+  child.stdout!.on("data", (text: string) => {
+    stdout += text;
+    if (/^ready$/m.test(stdout)) ready.resolve();
+  });
+  const done = new Promise<Record<string, unknown>[]>((resolve, reject) => {
+    child.on("close", (code) => {
+      ready.reject(new Error(`the client ended before ready: ${stdout}${stderr}`));
+      if (code !== 0) reject(new Error(`the client exited ${code}: ${stderr}`));
+      else resolve(stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)));
+    });
+  });
+  ready.promise.catch(() => {});
+  return { ready: ready.promise, done };
 }
 
 const found = nodeBinaries();
@@ -307,6 +349,67 @@ for (const node of binaries) {
       assert.match(demo.stderr(), /SIGTERM received again .*exiting now with 143/);
       await hang.closed;
     });
+
+    it(
+      "tells WebSocket clients (@hono/node-ws) goodbye, closes them with 1001, then exits 0",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node);
+        const client = wsClient(`ws://127.0.0.1:${demo.port}/ws`, 3);
+        await within(client.ready, 5_000, "the clients' echoes");
+        const signalledAt = demo.kill("SIGTERM");
+        const exit = await demo.waitForExit(5_000);
+        const events = await within(client.done, 5_000, "the clients to see the close");
+
+        for (const socket of [0, 1, 2]) {
+          assert.deepEqual(
+            events.filter((event) => event.socket === socket),
+            [
+              { socket, message: "server is shutting down" },
+              { socket, code: 1001, reason: "server shutting down", clean: true },
+            ],
+            demo.stderr(),
+          );
+        }
+        assertExit(exit, 0, demo);
+        const exitedAfter = exit.at - signalledAt;
+        assert.ok(exitedAfter >= 200 && exitedAfter < 3_000, `exited after ${exitedAfter} ms`);
+        assert.match(demo.stderr(), /shutdown started \(SIGTERM received\): 3 in flight/);
+        assert.match(demo.stderr(), /closing 3 WebSocket\(s\) with 1001/);
+        assert.match(demo.stderr(), /3 completed, 0 cut/);
+        assert.equal(demo.stderr().match(/\[demo\] \/ws closed with 1001/g)?.length, 3);
+      },
+    );
+
+    it(
+      "drops a WebSocket whose client never answers the close at the deadline, then exits 1",
+      BOUNDED,
+      async () => {
+        const demo = await startNodeDemo(node, { SHUTDOWN_TIMEOUT_MS: "1500" });
+        const raw = await RawConnection.connect(demo.port);
+        await raw.write(requestHead("GET", "/ws", {
+          Upgrade: "websocket",
+          Connection: "Upgrade",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "Sec-WebSocket-Version": "13",
+        }));
+        await raw.until((text) => text.includes("\r\n\r\n"));
+        assert.match(raw.text, /^HTTP\/1\.1 101 /);
+        const signalledAt = demo.kill("SIGTERM");
+        const closed = await raw.closed;
+        const exit = await demo.waitForExit(5_000);
+
+        assertExit(exit, 1, demo);
+        const closedAfter = closed.at - signalledAt;
+        assert.ok(closedAfter >= 1_400 && closedAfter < 3_000, `closed after ${closedAfter} ms`);
+        assert.match(
+          demo.stderr(),
+          /cutting 0 handler\(s\), 0 response body\(ies\) and 1 WebSocket/,
+        );
+        // Dropped by the library, not by the exit: Node's close() waits for upgraded sockets.
+        assert.doesNotMatch(demo.stderr(), /still open after the cut/);
+      },
+    );
 
     it("answers POST /shutdown with 202, then exits 0", BOUNDED, async () => {
       const demo = await startNodeDemo(node);

@@ -72,6 +72,9 @@ export function _nodeListen(
       }
       : {}),
   });
+  // @hono/node-ws: its sockets are tracked already (graceful's websocket()); it needs the server.
+  (options.websocket as { injectWebSocket?(server: _NodeServerLike): void } | undefined)
+    ?.injectWebSocket?.(server);
   const bound = new Promise<{ hostname: string; port: number }>((resolve) => {
     server.once("listening", () => {
       const address = server.address();
