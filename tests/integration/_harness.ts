@@ -11,6 +11,7 @@ import net from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { _olderThan } from "../../src/runtime/release.ts";
 
 /** The runtime the demo runs on. */
 export type RuntimeName = "deno" | "bun";
@@ -97,6 +98,14 @@ export const VERSIONS: Readonly<Record<RuntimeName, string>> = {
 /** `deno 2.9.5`, `bun 1.3.14`: what the servers of `runtime` run on, for test names. */
 export function runtimeLabel(runtime: RuntimeName): string {
   return `${runtime} ${VERSIONS[runtime]}`;
+}
+
+/**
+ * Whether the servers of `runtime` run on a release older than `version` (`"2.6.0"`), for the
+ * runtime behaviours no probe can show; say at the call which releases do what, and why.
+ */
+export function releaseBefore(runtime: RuntimeName, version: string): boolean {
+  return _olderThan(VERSIONS[runtime], version);
 }
 
 /**

@@ -14,6 +14,7 @@ import { afterEach, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import {
   cleanup,
+  releaseBefore,
   runtimeLabel,
   type RuntimeName,
   RUNTIMES,
@@ -272,7 +273,17 @@ for (const runtime of RUNTIMES) {
         const exit = await demo.waitForExit(5_000);
 
         assert.deepEqual(log, ["echo: from chromium", "server is shutting down"]);
-        assert.equal(closed, "1001 server shutting down clean=true", demo.stderr());
+        // Deno < 2.6 (2.2.15, 2.5.0, 2.5.7 checked; gone in 2.6.8) answers the browser's reply to
+        // its close frame with a second close frame; Chromium fails the connection ("Close
+        // received after close"): 1006, not clean (denoland/deno#21642,
+        // tests/compat/repros/deno_ws_double_close.ts). The demo's log below shows the 1001 sent.
+        // Only a browser sees it, so the release decides here, not a probe.
+        const doubleClose = runtime === "deno" && releaseBefore("deno", "2.6.0");
+        assert.equal(
+          closed,
+          doubleClose ? "1006  clean=false" : "1001 server shutting down clean=true",
+          demo.stderr(),
+        );
         assert.equal(exit.code, 0, demo.stderr());
         const exitedAfter = exit.at - signalledAt;
         assert.ok(exitedAfter < 3_000, `exited ${exitedAfter.toFixed(0)} ms after SIGTERM`);
