@@ -38,6 +38,7 @@ interface Options {
   quick: boolean;
   only: "deno" | "bun" | undefined;
   seed: number;
+  sockets: number;
 }
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -82,18 +83,21 @@ function parseArgs(args: readonly string[]): Options {
     quick: false,
     only: undefined,
     seed: Math.floor(Math.random() * 2 ** 31),
+    sockets: 32,
   };
   for (const arg of args) {
     const [name, value] = arg.split("=", 2) as [string, string | undefined];
     if (name === "--quick" && value === undefined) options.quick = true;
     else if (name === "--only" && (value === "deno" || value === "bun")) options.only = value;
-    else if (name === "--seed" && value !== undefined && /^\d+$/.test(value)) {
+    else if (name === "--sockets" && value !== undefined && /^\d+$/.test(value)) {
+      options.sockets = Math.min(1000, Math.max(1, Number(value)));
+    } else if (name === "--seed" && value !== undefined && /^\d+$/.test(value)) {
       options.seed = Number(value);
     } else {
       throw new TypeError(
         `keepalive_race: unknown argument ${
           JSON.stringify(arg)
-        }; expected --quick, --only=deno|bun or --seed=N`,
+        }; expected --quick, --only=deno|bun, --sockets=N or --seed=N`,
       );
     }
   }
@@ -143,7 +147,7 @@ async function main(): Promise<void> {
       root: ROOT,
       rawFixture: join(BENCH, "servers", "raw_shutdown.ts"),
       demo: join(ROOT, "examples", "demo.ts"),
-      sockets: 32,
+      sockets: options.sockets,
       postShare: 0.5,
       bodyBytes: 64,
       refusedRetryMs: 10,

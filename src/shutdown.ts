@@ -64,8 +64,14 @@ const _CLOSE_FIRST: readonly _Phase[] = [
 export const _FORCE_GRACE_MS = 100;
 /** The default lame duck: at most this long... */
 export const _AUTO_DRAIN_MAX_MS = 300;
-/** ...and over as soon as no request started during this long. */
+/** ...and over as soon as no request started during this long on an idle server... */
 export const _AUTO_DRAIN_QUIET_MS = 20;
+/**
+ * ...or during this long once requests arrived: clients told `Connection: close` reconnect in
+ * bursts with gaps of about 20 ms between them (Bun, 500 keep-alive clients: requests on reused
+ * connections were lost when the lame duck ended in such a gap).
+ */
+export const _AUTO_DRAIN_BUSY_QUIET_MS = 100;
 /** Milliseconds between progress lines while draining. */
 const _PROGRESS_MS = 1000;
 
@@ -251,7 +257,7 @@ export class _Shutdown {
    * Keeps serving with `Connection: close`. The default keeps the listener open while requests
    * keep arriving (keep-alive clients then leave before their idle sockets are closed under
    * them), for at most `_AUTO_DRAIN_MAX_MS`, and ends once none started for
-   * `_AUTO_DRAIN_QUIET_MS`.
+   * `_AUTO_DRAIN_QUIET_MS` (idle) or `_AUTO_DRAIN_BUSY_QUIET_MS` (after requests arrived).
    */
   async #lameDuck(): Promise<void> {
     this.#enter("lame-duck");
@@ -266,12 +272,14 @@ export class _Shutdown {
     }
     const until = clock.now() + Math.min(_AUTO_DRAIN_MAX_MS, timeout / 2);
     let seen = tracker.started;
+    let quiet = _AUTO_DRAIN_QUIET_MS;
     for (;;) {
       const left = until - clock.now();
       if (left <= 0 || deadline.aborted) return;
-      await this.#timers.sleep(Math.min(_AUTO_DRAIN_QUIET_MS, left), deadline);
+      await this.#timers.sleep(Math.min(quiet, left), deadline);
       if (tracker.started === seen) return;
       seen = tracker.started;
+      quiet = _AUTO_DRAIN_BUSY_QUIET_MS;
     }
   }
 

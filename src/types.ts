@@ -31,8 +31,8 @@ export interface GracefulOptions {
    * requests (each answered with `Connection: close`) for this long before closing it. Set it
    * (e.g. 5000 on Kubernetes) to cover the time load balancers take to stop sending; `0` closes
    * the listener at once.
-   * @default adaptive: up to 300 ms, ending as soon as no request arrived for 20 ms (an idle
-   * server closes after 20 ms; a busy one tells its keep-alive clients to go first)
+   * @default adaptive: up to 300 ms; an idle server closes after 20 ms without a request, a busy
+   * one once 100 ms pass without one (its keep-alive clients, told to go, reconnect first)
    */
   drainDelay?: number;
   /**

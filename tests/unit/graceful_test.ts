@@ -53,6 +53,23 @@ describe("the default lame duck", () => {
     assert.equal(server.closeCalls, 1, "closed at 300 ms");
   });
 
+  it("waits 100 ms without a request once requests came: reconnect bursts have 20 ms gaps", async () => {
+    const clock = new FakeClock();
+    const g = gracefulDeno(() => new Response("ok"), { clock });
+    const server = denoServer();
+    g.attach(server);
+    g.shutdown();
+    await clock.advance(10);
+    await call(g.fetch, get(), denoInfo());
+    await clock.advance(40);
+    assert.equal(server.closeCalls, 0, "a 40 ms gap after a request does not end it");
+    await call(g.fetch, get(), denoInfo());
+    await clock.advance(169);
+    assert.equal(server.closeCalls, 0);
+    await clock.advance(1);
+    assert.equal(server.closeCalls, 1, "over once 100 ms passed without a request");
+  });
+
   it("lasts at most half the timeout, and not at all with drainDelay 0", async () => {
     const clock = new FakeClock();
     const g = gracefulDeno(() => new Response("ok"), { clock, timeout: 100 });

@@ -59,6 +59,8 @@ const FORCE_GRACE_MS = 100;
 /** `_AUTO_DRAIN_MAX_MS` and `_AUTO_DRAIN_QUIET_MS` in src/shutdown.ts: the automatic lame duck. */
 const AUTO_DRAIN_MAX_MS = 300;
 const AUTO_DRAIN_QUIET_MS = 20;
+/** `_AUTO_DRAIN_BUSY_QUIET_MS`: the quiet needed once requests arrived during the lame duck. */
+const AUTO_DRAIN_BUSY_QUIET_MS = 100;
 /** Ordering margin: the model looks at the state this long before the deadline fires. */
 const EPSILON = 1e-6;
 /** The library's own test for bodies Deno takes whole (undefined on Bun). */
@@ -609,11 +611,13 @@ class Sim {
     const cap = Math.min(AUTO_DRAIN_MAX_MS, this.plan.timeout / 2);
     const arrivals = this.reqs.filter((r) => r.accepted).map((r) => r.plan.at - S);
     let t = 0;
+    let quiet = AUTO_DRAIN_QUIET_MS;
     while (t < cap) {
-      const next = t + Math.min(AUTO_DRAIN_QUIET_MS, cap - t);
+      const next = t + Math.min(quiet, cap - t);
       const busy = arrivals.some((at) => at > t && at < next);
       t = next;
       if (!busy) break;
+      quiet = AUTO_DRAIN_BUSY_QUIET_MS;
     }
     return t;
   }
