@@ -243,6 +243,13 @@ export class _Shutdown {
     const timers = this.#timers;
     timers.set(() => this.#deadline.abort(), timeout);
     logger.info(`shutdown started (${reason}): ${inFlight} in flight, deadline in ${timeout} ms`);
+    if (this.#servers.length === 0 && inFlight > 0) {
+      logger.warn(
+        `no server attached: ${inFlight} request(s) in flight are counted until the library ` +
+          `sees them end, but the runtime's delivery of their last bytes is not awaited and ` +
+          `its listener is not closed; pass the server from Deno.serve()/Bun.serve() to attach()`,
+      );
+    }
     const error = new ShutdownError(`server is shutting down (${reason})`, { signal });
     life.controller.abort(error);
     const progress = (): void => {

@@ -120,6 +120,25 @@ describe("the shutdown phases", () => {
     });
   }
 
+  it("warns when requests are in flight and no server is attached, and says how to attach", async () => {
+    const clock = new FakeClock();
+    const log = recorder();
+    const answer = Promise.withResolvers<Response>();
+    const g = graceful((_request: Request) => answer.promise, { logger: log, clock });
+    const pending = g.fetch(new Request("http://test/")) as Promise<Response>;
+    const report = g.shutdown();
+    assert.ok(
+      log.lines.some((l) =>
+        /^warn no server attached: 1 request\(s\) in flight .*attach\(\)/.test(l)
+      ),
+      log.lines.join("\n"),
+    );
+    answer.resolve(new Response("done"));
+    await (await pending).text();
+    for (let i = 0; i < 20; i++) await clock.advance(20);
+    await report;
+  });
+
   it("leaves no timer behind after a drain that ended before the stream grace", async () => {
     const clock = new FakeClock();
     const g = graceful(() => new Response("ok"), { logger: false, clock, drainDelay: 0 });

@@ -102,8 +102,16 @@ export function _denoRespond(core: _Core, internals: _DenoInternals): _Respond {
     // A string or bytes body is handed over whole: while serving not even its headers are read,
     // and during the drain it only gets Connection: close (it keeps its Content-Length).
     if (wholeBody?.(response)) {
-      response = closingIfDraining(response);
-      tracker.finish();
+      if (!core.draining()) {
+        tracker.finish();
+        return response;
+      }
+      // During the drain, `completed` (when Deno passed it) says the body was handed over: a
+      // report must not call it delivered before, e.g. when no server is attached to await.
+      response = _withConnectionClose(response);
+      const completed = (arg as { completed?: unknown } | undefined)?.completed;
+      if (completed instanceof Promise) completed.then(finish, finish);
+      else tracker.finish();
       return response;
     }
     const completed = (arg as { completed?: unknown } | undefined)?.completed;
