@@ -22,7 +22,8 @@ export abstract class _HeldBody implements _Cuttable {
 
   /**
    * Ends the body cleanly after writing `last` (if given) and cancels its source, unless the
-   * handler ended it itself. `false` when the runtime is still writing to it: try again later.
+   * handler ended it itself. `false` when the runtime has not yet read what the handler queued
+   * (or is still writing): try again later.
    */
   abstract tryEnd(last?: Uint8Array, reason?: unknown): boolean;
 
@@ -54,6 +55,10 @@ export class _WrappedBody extends _HeldBody {
   readonly stream: ReadableStream<Uint8Array>;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** A pull is waiting on the source: the runtime wants more and everything queued went out. */
+  #pulling = false;
+  /** Set by `tryEnd`: the final frame, written once the waiting pull comes back. */
+  #ending: { last: Uint8Array | undefined } | undefined;
 
   /**
    * @param source The original body; it is locked from now on.
@@ -72,7 +77,10 @@ export class _WrappedBody extends _HeldBody {
 
   /** Underlying source: forwards the next chunk of the original body. */
   pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    this.#pulling = true;
     return this.#reader.read().then((chunk) => {
+      this.#pulling = false;
+      if (this.#ending !== undefined) return this.#endWith(chunk.done ? undefined : chunk.value);
       if (this.settled) return;
       if (chunk.done) {
         this.settle("complete");
@@ -81,41 +89,36 @@ export class _WrappedBody extends _HeldBody {
         controller.enqueue(chunk.value);
       }
     }, (error: unknown) => {
+      this.#pulling = false;
+      if (this.#ending !== undefined) return this.#endWith(undefined);
       if (this.settle("errored")) controller.error(error);
     });
   }
 
   /** Underlying source: the client went away; cancel the original body. */
   cancel(reason: unknown): Promise<void> | undefined {
+    this.#ending = undefined;
     return this.settle("cancelled") ? this.#reader.cancel(reason) : undefined;
   }
 
   /**
-   * Ends a microtask later: a handler may have closed its stream while a slow client is still
-   * reading, and then the rest goes through as it is, with no final frame after the handler's
-   * own last event. That shows only through `reader.closed`, whose reaction (queued first) has
-   * run by then when the source is already closed.
+   * Ends the body only while a pull waits on the source, as Deno's in-place body does: then
+   * everything the handler queued (its own last event, or the end of a stream it closed) has gone
+   * to the runtime first. Until then (a stream not read yet, e.g. one opened after the grace)
+   * `false`: again later. The source is cancelled, which answers the waiting read, and the frame
+   * follows what that read brings: a chunk that arrived in this same turn is not lost.
    */
   tryEnd(last?: Uint8Array, reason?: unknown): boolean {
     if (this.settled) return true;
-    let sourceClosed = false;
-    this.#reader.closed.then(() => {
-      sourceClosed = true;
-    }, () => {});
-    queueMicrotask(() => {
-      if (sourceClosed || !this.settle("ended")) return;
-      try {
-        if (last !== undefined && last.byteLength > 0) this.#controller!.enqueue(last);
-        this.#controller!.close();
-      } catch {
-        // The runtime already cancelled the stream: nothing left to deliver.
-      }
-      this.#reader.cancel(reason).catch(() => {});
-    });
+    if (!this.#pulling) return false;
+    this.settle("ended");
+    this.#ending = { last };
+    this.#reader.cancel(reason).catch(() => {});
     return true;
   }
 
   cut(reason: unknown): void {
+    this.#ending = undefined;
     if (!this.settle("cut")) return;
     try {
       this.#controller!.error(reason);
@@ -123,5 +126,19 @@ export class _WrappedBody extends _HeldBody {
       // Already closed by the runtime.
     }
     this.#reader.cancel(reason).catch(() => {});
+  }
+
+  /** The waiting pull came back after `tryEnd`: its chunk (if any), the final frame, the end. */
+  #endWith(chunk: Uint8Array | undefined): void {
+    const last = this.#ending!.last;
+    this.#ending = undefined;
+    const controller = this.#controller!;
+    try {
+      if (chunk !== undefined) controller.enqueue(chunk);
+      if (last !== undefined && last.byteLength > 0) controller.enqueue(last);
+      controller.close();
+    } catch {
+      // The runtime cancelled the stream meanwhile: nothing left to deliver.
+    }
   }
 }

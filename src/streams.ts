@@ -10,7 +10,7 @@ import type { Logger } from "./logger.ts";
 /** The close code and reason sent to WebSockets still open when the stream grace is over. */
 export const _GOING_AWAY_CODE = 1001;
 const _GOING_AWAY_REASON = "server shutting down";
-/** How often a body the runtime was still writing to is tried again (Deno in place). */
+/** How often a body the runtime was still writing to (or had not read yet) is tried again. */
 const _RETRY_MS = 10;
 
 /** Held bodies and open sockets, and the ending of both at the stream grace. */

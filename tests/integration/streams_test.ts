@@ -10,6 +10,7 @@ import {
   runtimeLabel,
   type RuntimeName,
   RUNTIMES,
+  sleep,
   startDemo,
 } from "./_harness.ts";
 
@@ -184,6 +185,32 @@ for (const runtime of RUNTIMES) {
         const after = exit.at - signalledAt;
         assert.ok(after >= 950 && after < 3_000, `exited ${after} ms after SIGTERM`);
         assert.match(demo.stderr(), /1 cut/);
+      },
+    );
+
+    it(
+      "keeps what an SSE handler wrote when its stream opens after the grace, in a long lame duck",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime, { DRAIN_DELAY_MS: "1000" });
+        demo.kill("SIGTERM");
+        await sleep(400); // past the 250 ms stream grace, inside the 1000 ms lame duck
+        const [raw, cooperative] = await Promise.all(["/sse-raw", "/sse"].map(async (path) => {
+          const response = await fetch(`http://127.0.0.1:${demo.port}${path}`);
+          return await response.text();
+        }));
+        const exit = await demo.waitForExit(5_000);
+        assert.equal(
+          raw,
+          ": connected\n\nretry: 1000\n\n",
+          "the handler's comment, then the frame",
+        );
+        assert.equal(
+          cooperative,
+          "event: shutdown\ndata: server is shutting down\nretry: 1000\n\n",
+          "the handler's own last event, and no frame after it",
+        );
+        assert.equal(exit.code, 0, demo.stderr());
       },
     );
 

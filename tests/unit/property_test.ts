@@ -66,10 +66,9 @@ const EPSILON = 1e-6;
 /** The library's own test for bodies Deno takes whole (undefined on Bun). */
 const WHOLE_BODY = INTERNALS.wholeBody;
 /**
- * Whether the library ends Deno streams in place (Deno): then an SSE stream is ended only while
- * the runtime's read waits, and asked again every END_RETRY_MS until it does.
+ * An SSE stream (in place on Deno, or wrapped) is ended only while the runtime's read waits, and
+ * asked again every END_RETRY_MS until it does.
  */
-const IN_PLACE = INTERNALS.streamSlots !== undefined;
 const END_RETRY_MS = 10;
 const DEFAULT_FRAME = "retry: 1000\n\n";
 const CUSTOM_FRAME = "event: end\ndata: bye\n\n";
@@ -839,13 +838,13 @@ class Sim {
 
   /**
    * After the stream grace, a read that still waits END_RETRY_MS later on an open SSE stream the
-   * handler did not end means the library missed it (in place, it ends a stream only while the
-   * runtime's read waits, asking again every END_RETRY_MS).
+   * handler did not end means the library missed it (it ends a stream only while the runtime's
+   * read waits, in place or wrapped, asking again every END_RETRY_MS).
    */
   #watchRead(r: Live): void {
     const read = ++r.reads;
     r.readWaiting = true;
-    if (this.plan.sseOff || !IN_PLACE || !r.plan.kind.startsWith("sse")) return;
+    if (this.plan.sseOff || !r.plan.kind.startsWith("sse")) return;
     if (this.shutdownAt === undefined) return;
     if (this.plan.streamGrace >= this.plan.timeout) return;
     const graceOver = this.shutdownAt + this.plan.streamGrace;
@@ -1080,14 +1079,14 @@ class Sim {
   }
 
   /**
-   * Just after the stream grace: every SSE response still open must have been ended, except, in
-   * place (Deno), one whose runtime read was not waiting (checked again by #watchRead).
+   * Just after the stream grace: every SSE response still open must have been ended, except one
+   * whose runtime read was not waiting (checked again by #watchRead).
    */
   #graceOver(): void {
     if (this.report !== undefined || this.plan.sseOff) return;
     for (const r of this.reqs) {
       if (!r.plan.kind.startsWith("sse") || r.response === undefined || r.ended) continue;
-      if (IN_PLACE && this.plan.mode !== "bun" && !r.readWaiting) continue;
+      if (!r.readWaiting) continue;
       this.check(
         r.sourceCancelled || r.sourceClosedByHandler,
         `request ${r.id} (${r.plan.kind}): an SSE response still open after the stream grace ` +
