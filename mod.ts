@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown for web-standard servers on Deno and Bun, Hono apps first.
+ * Graceful shutdown for web-standard servers on Deno, Bun and Node, Hono apps first.
  *
  * Every request is tracked until its response is delivered; on SIGTERM or SIGINT the listener
  * closes, in-flight work finishes (with `Connection: close`), anything left at the deadline is
@@ -13,9 +13,11 @@
  * app.get("/", (c) => c.text("ok"));
  *
  * const server = serve(app, { port: 8000, timeout: 10_000 });
- * server.onShutdown(() => console.error("bye"));   // cleanup, after the drain
- * await server.finished;                             // the shutdown report
+ * server.onShutdown(() => console.error("closing resources")); // cleanup, after the drain
+ * // On SIGTERM or SIGINT: drain, run the hooks, log the report, exit 0 (or 1 if work was cut).
  * ```
+ *
+ * The Hono middleware (the signal on the context, health probes) is in `@graceful/serve/hono`.
  *
  * @module
  */

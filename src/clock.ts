@@ -1,9 +1,46 @@
 // Timers behind one small interface so that deadline logic is tested without sleeping.
 
-/** An opaque timer handle returned by {@linkcode Clock.setTimeout}. */
+/**
+ * An opaque timer handle returned by {@linkcode Clock.setTimeout}.
+ *
+ * @example Timer ids of a manual clock
+ * ```ts
+ * import type { TimerId } from "@graceful/serve";
+ *
+ * const timers = new Map<TimerId, () => void>();
+ * let next = 0;
+ * const setTimer = (fn: () => void): TimerId => {
+ *   const id: TimerId = ++next;
+ *   timers.set(id, fn);
+ *   return id;
+ * };
+ * ```
+ */
 export type TimerId = unknown;
 
-/** The time source and timers used by the shutdown sequence. */
+/**
+ * The time source and timers used by the shutdown sequence; inject one to test deadlines
+ * without sleeping.
+ *
+ * @example A clock that a test moves by hand
+ * ```ts
+ * import { type Clock, graceful } from "@graceful/serve";
+ *
+ * let now = 0;
+ * const timers = new Map<number, { at: number; fn: () => void }>();
+ * let next = 0;
+ * const clock: Clock = {
+ *   now: () => now,
+ *   setTimeout: (fn, ms) => (timers.set(++next, { at: now + ms, fn }), next),
+ *   clearTimeout: (id) => void timers.delete(id as number),
+ * };
+ * function advance(ms: number): void {
+ *   now += ms;
+ *   for (const [id, timer] of timers) if (timer.at <= now) timers.delete(id), timer.fn();
+ * }
+ * const g = graceful(() => new Response("ok"), { clock, timeout: 1_000 });
+ * ```
+ */
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;

@@ -106,7 +106,7 @@ const _EXPORT_KEYS = [
  *
  * const server = gracefulExport(app, { timeout: 10_000 });
  * server.onShutdown(() => console.error("closing the database"));
- * export default server;
+ * export { server as default }; // the same as `export default server`
  * // deno serve --port 8000 main.ts     or     PORT=8000 bun run main.ts
  * ```
  */
@@ -158,9 +158,11 @@ export function _gracefulExportOn<H extends FetchHandler>(
     settings.logger.warn(`${where}: "idleTimeout" has no effect on ${name}`);
   }
   const server = new _GracefulServer<H>(fetch, settings);
+  let heard = false;
   const listened = onListen === undefined
     ? undefined
     : (address: { hostname: string; port: number }): void => {
+      heard = true;
       const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
       onListen({ ...address, url: new URL(`http://${host}:${address.port}/`) });
     };
@@ -198,7 +200,8 @@ export function _gracefulExportOn<H extends FetchHandler>(
     exported,
     (taken, address) => {
       server._attachAdapted(taken);
-      if (address !== undefined && name !== "deno") listened?.(address);
+      // deno serve calls the export's onListen inside Deno.serve (2.9.5); 2.2.15 does not.
+      if (address !== undefined && !heard) listened?.(address);
     },
     () => server.shutdown({ reason: `${name}'s own stop signal handling` }).then(() => {}),
   );

@@ -4,7 +4,18 @@
 
 import type { ShutdownState } from "./types.ts";
 
-/** Anything that knows the shutdown state: a {@linkcode Lifecycle}, a server from `serve()`. */
+/**
+ * Anything that knows the shutdown state: a {@linkcode Lifecycle}, a server from `serve()`.
+ *
+ * @example A readiness probe from the server itself
+ * ```ts
+ * import { type HasShutdownState, readiness, serve } from "@graceful/serve";
+ *
+ * const server = serve(() => new Response("ok"), { port: 0 });
+ * const source: HasShutdownState = server;
+ * const ready = readiness(source);
+ * ```
+ */
 export interface HasShutdownState {
   /** `serving`, `draining` or `closed`. */
   readonly state: ShutdownState;
@@ -63,7 +74,7 @@ export function readiness(source: HasShutdownState): () => Response {
  *
  * @returns A handler answering the probe (plain fetch handler or Hono handler).
  *
- * @example
+ * @example A liveness probe in a plain fetch handler
  * ```ts
  * import { liveness } from "@graceful/serve";
  *

@@ -1,10 +1,47 @@
-// Hono glue: the shutdown signal on the context, typed.
+/**
+ * Hono glue for `@graceful/serve`: the shutdown signal on the context, typed
+ * ({@linkcode shutdownSignal}, {@linkcode requestSignal}), and the readiness and liveness probes
+ * answered before any other middleware ({@linkcode health}). Serve the app with `serve()` from
+ * the package's main entry point.
+ *
+ * ```ts
+ * import { Hono } from "hono";
+ * import { lifecycle, serve } from "@graceful/serve";
+ * import { type GracefulVariables, health, shutdownSignal } from "@graceful/serve/hono";
+ *
+ * const life = lifecycle();
+ * const app = new Hono<{ Variables: GracefulVariables }>();
+ * app.use(health(life)); // GET /readyz (503 once the shutdown began), GET /livez
+ * app.use("/jobs/*", shutdownSignal(life)); // c.var.shutdown on these routes
+ * app.get("/jobs/wait", async (c) => {
+ *   await new Promise((resolve) => setTimeout(resolve, 500));
+ *   return c.text(c.var.shutdown.aborted ? "done, and the server is leaving" : "done");
+ * });
+ * serve(app, { lifecycle: life, port: 0 });
+ * ```
+ *
+ * @module
+ */
 
 import type { Context, MiddlewareHandler } from "hono";
 import type { Lifecycle } from "./lifecycle.ts";
 import { _stateSource, type HasShutdownState, liveness, readiness } from "./health.ts";
 
-/** The variables {@linkcode shutdownSignal} sets on the Hono context. */
+/**
+ * The variables {@linkcode shutdownSignal} sets on the Hono context.
+ *
+ * @example Typing an app whose routes read the signal
+ * ```ts
+ * import { Hono } from "hono";
+ * import { lifecycle } from "@graceful/serve";
+ * import { type GracefulVariables, shutdownSignal } from "@graceful/serve/hono";
+ *
+ * const life = lifecycle();
+ * const app = new Hono<{ Variables: GracefulVariables }>();
+ * app.use(shutdownSignal(life));
+ * app.get("/state", (c) => c.text(`${c.var.lifecycle.state}, aborted: ${c.var.shutdown.aborted}`));
+ * ```
+ */
 export interface GracefulVariables {
   /** Aborts when the server starts shutting down. */
   shutdown: AbortSignal;
@@ -88,7 +125,21 @@ export function requestSignal(c: Context<{ Variables: GracefulVariables }>): Abo
   return lifecycle.requestSignal(c.req.raw);
 }
 
-/** Options of {@linkcode health}. */
+/**
+ * Options of {@linkcode health}.
+ *
+ * @example Probe paths of your own
+ * ```ts
+ * import { Hono } from "hono";
+ * import { lifecycle } from "@graceful/serve";
+ * import { health, type HealthOptions } from "@graceful/serve/hono";
+ *
+ * const life = lifecycle();
+ * const paths: HealthOptions = { readiness: "/ready", liveness: "/alive" };
+ * const app = new Hono();
+ * app.use(health(life, paths));
+ * ```
+ */
 export interface HealthOptions {
   /**
    * Path of the readiness endpoint (200 while serving, 503 once the shutdown began).
@@ -111,7 +162,7 @@ export interface HealthOptions {
  * @returns The middleware.
  * @throws {TypeError} when `source` has no shutdown state or a path does not start with `/`.
  *
- * @example
+ * @example Probes that no auth middleware can block
  * ```ts
  * import { Hono } from "hono";
  * import { lifecycle, serve } from "@graceful/serve";

@@ -4,10 +4,34 @@
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 
-/** A cleanup function; `signal` aborts when its timeout expires. */
+/**
+ * A cleanup function; `signal` aborts when its timeout expires.
+ *
+ * @example A hook that stops waiting when its time is up
+ * ```ts
+ * import { serve, type ShutdownHook } from "@graceful/serve";
+ *
+ * const flush: ShutdownHook = async (signal) => {
+ *   await fetch("http://127.0.0.1:9/flush", { method: "POST", signal }).catch(() => {});
+ * };
+ * const server = serve(() => new Response("ok"), { port: 0 });
+ * server.onShutdown(flush, { name: "flush metrics" });
+ * ```
+ */
 export type ShutdownHook = (signal: AbortSignal) => void | Promise<void>;
 
-/** Options of {@linkcode Graceful.onShutdown}. */
+/**
+ * Options of {@linkcode Graceful.onShutdown}.
+ *
+ * @example A named hook with its own timeout
+ * ```ts
+ * import { type HookOptions, serve } from "@graceful/serve";
+ *
+ * const server = serve(() => new Response("ok"), { port: 0 });
+ * const options: HookOptions = { name: "close the pool", timeout: 2_000 };
+ * server.onShutdown(() => console.error("pool closed"), options);
+ * ```
+ */
 export interface HookOptions {
   /**
    * A name for the report and the logs.
@@ -21,7 +45,19 @@ export interface HookOptions {
   timeout?: number;
 }
 
-/** How one cleanup hook went. */
+/**
+ * How one cleanup hook went.
+ *
+ * @example Listing the hooks that failed
+ * ```ts
+ * import { graceful, type HookReport } from "@graceful/serve";
+ *
+ * const g = graceful(() => new Response("ok"));
+ * const { hooks } = await g.shutdown();
+ * const failed: HookReport[] = hooks.filter((hook) => hook.outcome !== "ok");
+ * for (const hook of failed) console.error(`${hook.name}: ${hook.outcome} ${hook.error ?? ""}`);
+ * ```
+ */
 export interface HookReport {
   /** The hook's name. */
   name: string;

@@ -6,6 +6,18 @@ import type { ShutdownState } from "./types.ts";
 /**
  * The shutdown signal and state of one server, created first and handed to `serve()` or
  * `graceful()` later with the `lifecycle` option.
+ *
+ * @example A long job that stops at the shutdown
+ * ```ts
+ * import { type Lifecycle, lifecycle, serve } from "@graceful/serve";
+ *
+ * const life: Lifecycle = lifecycle();
+ * async function work(signal: AbortSignal): Promise<void> {
+ *   while (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 100));
+ * }
+ * work(life.signal);
+ * serve(() => new Response(life.state), { port: 0, lifecycle: life });
+ * ```
  */
 export interface Lifecycle {
   /** Aborts with a {@linkcode ShutdownError} the moment the shutdown begins. */

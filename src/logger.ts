@@ -1,6 +1,18 @@
 // Logging: one line per shutdown phase, never one per request.
 
-/** Where the library writes its phase and progress lines. */
+/**
+ * Where the library writes its phase and progress lines.
+ *
+ * @example JSON lines for a log collector
+ * ```ts
+ * import { type Logger, serve } from "@graceful/serve";
+ *
+ * const line = (level: string) => (message: string): void =>
+ *   console.error(JSON.stringify({ level, message, source: "graceful" }));
+ * const logger: Logger = { info: line("info"), warn: line("warn"), error: line("error") };
+ * serve(() => new Response("ok"), { port: 0, logger });
+ * ```
+ */
 export interface Logger {
   /** Phase changes and progress. */
   info(message: string): void;
@@ -10,7 +22,16 @@ export interface Logger {
   error(message: string): void;
 }
 
-/** The default logger: each line goes to stderr, prefixed with `[graceful]`. */
+/**
+ * The default logger of `serve()`: each line goes to stderr, prefixed with `[graceful]`.
+ *
+ * @example Logging from graceful(), which is silent by default
+ * ```ts
+ * import { graceful, stderrLogger } from "@graceful/serve";
+ *
+ * const g = graceful(() => new Response("ok"), { logger: stderrLogger });
+ * ```
+ */
 export const stderrLogger: Logger = Object.freeze({
   info: (message: string): void => console.error(`[graceful] ${message}`),
   warn: (message: string): void => console.error(`[graceful] warning: ${message}`),

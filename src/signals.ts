@@ -3,7 +3,17 @@
 
 import { _show } from "./options.ts";
 
-/** The signals `serve()` can listen to. `SIGBREAK` exists on Windows only. */
+/**
+ * The signals `serve()` can listen to. `SIGBREAK` exists on Windows only.
+ *
+ * @example Shutting down on SIGTERM only (Ctrl-C then kills at once)
+ * ```ts
+ * import { serve, type SignalName } from "@graceful/serve";
+ *
+ * const signals: SignalName[] = ["SIGTERM"];
+ * serve(() => new Response("ok"), { port: 0, signals });
+ * ```
+ */
 export type SignalName =
   | "SIGTERM"
   | "SIGINT"
@@ -13,7 +23,16 @@ export type SignalName =
   | "SIGUSR2"
   | "SIGBREAK";
 
-/** Linux signal numbers, for exit codes of 128 + n. */
+/**
+ * Linux signal numbers, for exit codes of 128 + n.
+ *
+ * @example The exit code of a second SIGTERM
+ * ```ts
+ * import { SIGNAL_NUMBERS } from "@graceful/serve";
+ *
+ * const code = 128 + SIGNAL_NUMBERS.SIGTERM; // 143
+ * ```
+ */
 export const SIGNAL_NUMBERS: Readonly<Record<SignalName, number>> = Object.freeze({
   SIGHUP: 1,
   SIGINT: 2,

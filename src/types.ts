@@ -6,19 +6,50 @@ import type { Logger } from "./logger.ts";
 import type { Clock } from "./clock.ts";
 import type { SignalName } from "./signals.ts";
 
-/** `serving` until shutdown begins, `draining` until the last request ended, then `closed`. */
+/**
+ * `serving` until shutdown begins, `draining` until the last request ended, then `closed`.
+ *
+ * @example Refusing new work once the shutdown began
+ * ```ts
+ * import { lifecycle, type ShutdownState } from "@graceful/serve";
+ *
+ * const life = lifecycle();
+ * function accepting(state: ShutdownState): boolean {
+ *   return state === "serving";
+ * }
+ * const ok: boolean = accepting(life.state);
+ * ```
+ */
 export type ShutdownState = "serving" | "draining" | "closed";
 
 /**
  * A fetch handler as Deno.serve and Bun.serve call it. The second argument (Deno's `info`, Bun's
  * `server`) is passed through untouched.
+ *
+ * @example A plain handler, wrapped
+ * ```ts
+ * import { type FetchHandler, graceful } from "@graceful/serve";
+ *
+ * const handler: FetchHandler = (request) => new Response(`hello ${new URL(request.url).pathname}`);
+ * const g = graceful(handler);
+ * ```
  */
 export type FetchHandler = (
   request: Request,
   arg: never,
 ) => Response | Promise<Response | undefined> | undefined;
 
-/** Options of {@linkcode graceful}. */
+/**
+ * Options of {@linkcode graceful} (and of {@linkcode serve}, which adds where to listen).
+ *
+ * @example A deadline, a lame duck for a load balancer, no logs
+ * ```ts
+ * import { graceful, type GracefulOptions } from "@graceful/serve";
+ *
+ * const options: GracefulOptions = { timeout: 20_000, drainDelay: 5_000, logger: false };
+ * const g = graceful(() => new Response("ok"), options);
+ * ```
+ */
 export interface GracefulOptions {
   /**
    * Hard deadline in milliseconds, measured from the start of the shutdown: whatever is still in
@@ -79,7 +110,18 @@ export interface GracefulOptions {
   clock?: Clock;
 }
 
-/** Options of {@linkcode Graceful.shutdown}. */
+/**
+ * Options of {@linkcode Graceful.shutdown}.
+ *
+ * @example Starting the shutdown from your own signal handler
+ * ```ts
+ * import { graceful, type ShutdownOptions } from "@graceful/serve";
+ *
+ * const g = graceful(() => new Response("ok"));
+ * const options: ShutdownOptions = { reason: "SIGHUP received", signal: "SIGHUP" };
+ * Deno.addSignalListener("SIGHUP", () => g.shutdown(options));
+ * ```
+ */
 export interface ShutdownOptions {
   /**
    * Why the server shuts down, for the abort reason, the logs and the report.
@@ -93,7 +135,19 @@ export interface ShutdownOptions {
   signal?: SignalName;
 }
 
-/** What was cut at the deadline. */
+/**
+ * What was cut at the deadline.
+ *
+ * @example Logging what the deadline cut
+ * ```ts
+ * import { type CutDetail, graceful } from "@graceful/serve";
+ *
+ * const g = graceful(() => new Response("ok"));
+ * const report = await g.shutdown();
+ * const cut: CutDetail = report.cutDetail;
+ * if (report.cut > 0) console.error(`cut: ${cut.handlers} handlers, ${cut.bodies} bodies`);
+ * ```
+ */
 export interface CutDetail {
   /** Handlers that had not answered: they were answered with 503 and abandoned. */
   handlers: number;
@@ -103,7 +157,22 @@ export interface CutDetail {
   webSockets: number;
 }
 
-/** What a shutdown did; `shutdown()` and `finished` resolve with it. */
+/**
+ * What a shutdown did; `shutdown()` and `finished` resolve with it.
+ *
+ * @example Reading the whole report with serve()
+ * ```ts
+ * import process from "node:process";
+ * import { serve, type ShutdownReport } from "@graceful/serve";
+ *
+ * // By default serve() exits the process as soon as the report is ready (its last log line sums
+ * // it up), so code after `await server.finished` never runs. With `exit: false` it does:
+ * const server = serve(() => new Response("ok"), { port: 0, exit: false });
+ * const report: ShutdownReport = await server.finished;
+ * console.error(`completed ${report.completed}, cut ${report.cut} in ${report.durationMs} ms`);
+ * process.exit(report.exitCode);
+ * ```
+ */
 export interface ShutdownReport {
   /** Why the shutdown happened. */
   reason: string;
@@ -135,7 +204,23 @@ export interface ShutdownReport {
   exitCode: 0 | 1;
 }
 
-/** The handle returned by {@linkcode graceful}. */
+/**
+ * The handle returned by {@linkcode graceful}: the wrapped `fetch` and the shutdown controls.
+ *
+ * @example Handing the server to the sequence and watching it
+ * ```ts
+ * import { type Graceful, graceful } from "@graceful/serve";
+ *
+ * function watch(g: Graceful): void {
+ *   g.onShutdown(() => console.error(`closing; ${g.inFlight} requests in flight`));
+ * }
+ * const g = graceful((_request: Request) => new Response("ok"));
+ * const server = Deno.serve({ port: 0, onListen() {} }, g.fetch);
+ * g.attach(server);
+ * watch(g);
+ * await g.shutdown({ reason: "done" });
+ * ```
+ */
 export interface Graceful<H extends FetchHandler = FetchHandler> {
   /** The wrapped handler: give it to `Deno.serve` / `Bun.serve` in place of yours. */
   readonly fetch: H;
