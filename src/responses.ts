@@ -17,9 +17,17 @@ export function _withConnectionClose(response: Response): Response {
   }
 }
 
-/** Whether a response is a Server-Sent Events stream (bench/servers/hello.ts measures it alone). */
+/**
+ * Whether a response is a Server-Sent Events stream the library can end with its final frame
+ * (bench/servers/hello.ts measures it alone). An encoded one (gzip, br…) is not: a plain-text
+ * frame would corrupt it, and only its handler can finish its compressor, so it is left to its
+ * handler and the deadline like any other endless body.
+ */
 export function _isEventStream(response: Response): boolean {
-  return response.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
+  const headers = response.headers;
+  if (!(headers.get("content-type")?.startsWith("text/event-stream") ?? false)) return false;
+  const encoding = headers.get("content-encoding");
+  return encoding === null || encoding.trim().toLowerCase() === "identity";
 }
 
 /** The answer given to a handler still running at the deadline. */

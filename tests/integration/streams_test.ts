@@ -2,6 +2,9 @@
 // shutdown signal are ended by the library with a final frame and a clean end of the body.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { get } from "node:http";
+import { gunzipSync } from "node:zlib";
 import { after, afterEach, describe, it } from "node:test";
 import {
   cleanup,
@@ -30,6 +33,37 @@ async function readToEnd(
   } catch (error) {
     return { text, error };
   }
+}
+
+/** A response read raw (no decoding): its bytes, and how it ended. */
+interface RawBody {
+  bytes: Uint8Array;
+  /** `end` once the body ended cleanly, else what broke it. */
+  ended: "end" | string;
+}
+
+/** GETs `path` with node:http, which decodes nothing; resolves once the head arrived. */
+function rawGet(port: number, path: string): Promise<{ body: Promise<RawBody> }> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: "127.0.0.1", port, path, agent: false }, (response) => {
+      const chunks: Uint8Array[] = [];
+      const body = new Promise<RawBody>((done) => {
+        const finish = (ended: string): void => done({ bytes: Buffer.concat(chunks), ended });
+        response.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+        response.on("end", () => finish("end"));
+        response.on("aborted", () => finish("aborted"));
+        response.on("error", (error) => finish(`error: ${error.message}`));
+      });
+      resolve({ body });
+    });
+    request.on("error", reject);
+  });
+}
+
+/** Whether `gzip -t` accepts `bytes`, with its complaint when it does not. */
+function gzipTest(bytes: Uint8Array): { ok: boolean; stderr: string } {
+  const result = spawnSync("gzip", ["-t"], { input: bytes, encoding: "utf8" });
+  return { ok: result.status === 0, stderr: result.stderr };
 }
 
 /** Opens an SSE route and reads until two tick events arrived. */
@@ -210,6 +244,48 @@ for (const runtime of RUNTIMES) {
           "event: shutdown\ndata: server is shutting down\nretry: 1000\n\n",
           "the handler's own last event, and no frame after it",
         );
+        assert.equal(exit.code, 0, demo.stderr());
+      },
+    );
+
+    it(
+      "writes no plain-text frame into a gzip SSE body that ignores the signal: cut at the deadline",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime, { SHUTDOWN_TIMEOUT_MS: "1500" }, {
+          script: "tests/fixtures/encoded_sse_server.ts",
+        });
+        const { body } = await rawGet(demo.port, "/sse-gzip");
+        await sleep(200);
+        demo.kill("SIGTERM");
+        const { bytes, ended } = await body;
+        const exit = await demo.waitForExit(5_000);
+        const text = new TextDecoder().decode(bytes);
+        assert.doesNotMatch(text, /retry: 1000/, "the final frame went into the gzip body");
+        assert.notEqual(ended, "end", "a cut compressed stream must not look complete");
+        assert.equal(exit.code, 1, demo.stderr());
+        assert.match(demo.stderr(), /1 cut/);
+        assert.doesNotMatch(demo.stderr(), /ending \d+ SSE stream/);
+      },
+    );
+
+    it(
+      "leaves a gzip SSE body to its handler after the grace: it ends whole and decodes",
+      BOUNDED,
+      async () => {
+        const demo = await startDemo(runtime, {}, {
+          script: "tests/fixtures/encoded_sse_server.ts",
+        });
+        const { body } = await rawGet(demo.port, "/sse-gzip?end=600");
+        await sleep(200);
+        demo.kill("SIGTERM");
+        const { bytes, ended } = await body;
+        const exit = await demo.waitForExit(5_000);
+        assert.equal(ended, "end");
+        const gzip = gzipTest(bytes);
+        assert.ok(gzip.ok, `gzip -t: ${gzip.stderr}`);
+        const text = new TextDecoder().decode(gunzipSync(bytes));
+        assert.match(text, /^: connected\n\n(data: tick \d+\n\n)+event: shutdown\ndata: bye\n\n$/);
         assert.equal(exit.code, 0, demo.stderr());
       },
     );

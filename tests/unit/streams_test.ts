@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type FetchHandler, type Graceful, graceful, type GracefulOptions } from "../../mod.ts";
 import { _WrappedBody } from "../../src/body.ts";
+import { _isEventStream } from "../../src/responses.ts";
 import { gracefulDeno } from "./_internals.ts";
 import { FakeClock } from "./_fake_clock.ts";
 
@@ -125,4 +126,41 @@ describe("_WrappedBody", () => {
     assert.equal((await reader.read()).done, true);
     assert.deepEqual(outcomes, ["ended"]);
   });
+});
+
+describe("an encoded SSE response", () => {
+  it("is not taken for an SSE stream the library can frame", () => {
+    const sse = (headers: Record<string, string>): boolean =>
+      _isEventStream(
+        new Response("", { headers: { "content-type": "text/event-stream", ...headers } }),
+      );
+    assert.equal(sse({}), true);
+    assert.equal(sse({ "content-encoding": "identity" }), true);
+    assert.equal(sse({ "content-encoding": "gzip" }), false);
+    assert.equal(sse({ "content-encoding": "br" }), false);
+  });
+
+  for (const [path, make] of PATHS) {
+    it(`gets no final frame at the stream grace (${path})`, async () => {
+      const clock = new FakeClock();
+      const g = make(() =>
+        new Response(
+          new ReadableStream<BufferSource>({ pull() {} }).pipeThrough(
+            new CompressionStream("gzip"),
+          ),
+          { headers: { "content-type": "text/event-stream", "content-encoding": "gzip" } },
+        ), { logger: false, clock, streamGrace: 100, timeout: 5_000 });
+      const response = await (g.fetch as (r: Request, i: unknown) => Promise<Response>)(
+        new Request("http://test/events"),
+        { completed: new Promise<void>(() => {}) },
+      );
+      const reader = response.body!.getReader();
+      let read: unknown = "pending";
+      reader.read().then((r) => read = r, (e) => read = e);
+      g.shutdown();
+      await clock.advance(200);
+      assert.equal(read, "pending", "nothing written into the gzip body at the grace");
+      reader.cancel().catch(() => {});
+    });
+  }
 });
