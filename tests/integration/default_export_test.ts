@@ -14,6 +14,7 @@ import {
   curl,
   type Exit,
   hasClose,
+  releaseBefore,
   ROOT,
   runtimeLabel,
   type RuntimeName,
@@ -193,7 +194,17 @@ for (const target of TARGETS) {
       await stderrHas(served, "closing the listener");
       await sleep(1_200);
       served.kill("SIGTERM");
-      await assertExits(served, 143);
+      if (parallel && target.runtime === "deno" && releaseBefore("deno", "2.5.0")) {
+        // Deno 2.2.15 --parallel: once one worker finished, the second signal takes the
+        // default action (the process is killed by SIGTERM, which a shell reports as 143).
+        const exit = await within(served.exited, 15_000, "the process to exit");
+        assert.ok(
+          exit.code === 143 || exit.signal === "SIGTERM",
+          `exit ${exit.code}/${exit.signal}; stderr:\n${served.stderr()}`,
+        );
+      } else {
+        await assertExits(served, 143);
+      }
       await hang;
     });
   });

@@ -30,7 +30,9 @@ export function _denoDefaultExport(
         deno.serve = original;
         const server = original.call(this, options, ...rest) as _DenoServerLike;
         oneWorker = !loadBalanced;
-        served(_denoServer(server));
+        const release = (deno as { version?: { deno?: string } }).version?.deno;
+        const addr = (server as { addr?: { hostname: string; port: number } }).addr;
+        served(_denoServer(server, release), addr);
         // deno serve only calls shutdown() on what it gets back (its signal listener).
         return Object.create(server, { shutdown: { value: stop } });
       };
