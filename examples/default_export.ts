@@ -11,10 +11,12 @@
 //
 // Environment: SHUTDOWN_TIMEOUT_MS (10000), DRAIN_DELAY_MS (the library's adaptive default); on
 // Bun also PORT (8000; 0 = any free port) and HOSTNAME (127.0.0.1). `deno serve` takes the address
-// from --host and --port.
+// from --host and --port. SHUTDOWN_TOKEN: POST /shutdown then needs `Authorization: Bearer
+// <token>`; unset, it answers loopback clients only.
 
 import process from "node:process";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { ConnInfo } from "hono/conninfo";
 import { streamSSE } from "hono/streaming";
 import type { UpgradeWebSocket } from "hono/ws";
 import { type GracefulExport, gracefulExport, lifecycle, readiness } from "../mod.ts";
@@ -89,8 +91,24 @@ app.get(
   })),
 );
 
-// Starts the shutdown from inside a handler; a real app must guard such a route.
+// Who may stop the service from a request: with SHUTDOWN_TOKEN set, a client that sends
+// `Authorization: Bearer <token>`; without it, clients on this machine only (loopback). An
+// unguarded stop route lets anyone who reaches the port take the service down. Behind a proxy on
+// the same host every client looks local: set SHUTDOWN_TOKEN there. The probes stay open (they
+// say "ready"/"ok" and nothing else).
+const getConnInfo = (bunWebSocket ?? await import("hono/deno")).getConnInfo as (
+  c: Context,
+) => ConnInfo;
+function mayShutdown(c: Context): boolean {
+  const token = process.env.SHUTDOWN_TOKEN;
+  if (token) return c.req.header("authorization") === `Bearer ${token}`;
+  const address = getConnInfo(c).remote.address ?? "";
+  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
+}
+
+// Starts the shutdown from inside a handler; this response is still delivered.
 app.post("/shutdown", (c) => {
+  if (!mayShutdown(c)) return c.text("forbidden\n", 403);
   server.shutdown({ reason: "POST /shutdown" });
   return c.text("shutting down\n", 202);
 });

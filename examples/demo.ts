@@ -11,11 +11,13 @@
 // Environment: PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1), SHUTDOWN_TIMEOUT_MS (10000),
 // DRAIN_DELAY_MS (the library's adaptive default), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), REUSE_PORT=1
 // (SO_REUSEPORT; Deno needs --unstable-net), SSE_FINAL_FRAME=off (sseFinalFrame: false: SSE
-// streams are not looked for, so /sse-raw runs until the deadline cuts it).
+// streams are not looked for, so /sse-raw runs until the deadline cuts it), SHUTDOWN_TOKEN (POST
+// /shutdown then needs `Authorization: Bearer <token>`; unset, it answers loopback clients only).
 
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { ConnInfo } from "hono/conninfo";
 import { streamSSE } from "hono/streaming";
 import type { UpgradeWebSocket } from "hono/ws";
 import { lifecycle, readiness, serve, type Server } from "../mod.ts";
@@ -161,9 +163,23 @@ app.get(
   }),
 );
 
+// Who may stop the service from a request: with SHUTDOWN_TOKEN set, a client that sends
+// `Authorization: Bearer <token>`; without it, clients on this machine only (loopback). An
+// unguarded stop route lets anyone who reaches the port take the service down. Behind a proxy on
+// the same host every client looks local: set SHUTDOWN_TOKEN there. The probes stay open (they
+// say "ready"/"ok" and nothing else).
+const getConnInfo = (bunWebSocket ?? denoWebSocket ?? await import("@hono/node-server/conninfo"))
+  .getConnInfo as (c: Context) => ConnInfo;
+function mayShutdown(c: Context): boolean {
+  const token = process.env.SHUTDOWN_TOKEN;
+  if (token) return c.req.header("authorization") === `Bearer ${token}`;
+  const address = getConnInfo(c).remote.address ?? "";
+  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
+}
+
 // Starts a graceful shutdown from inside a handler; this response is still delivered.
-// A real app must guard such a route (an admin port on 127.0.0.1, or an authenticated token).
 app.post("/shutdown", (c) => {
+  if (!mayShutdown(c)) return c.text("forbidden\n", 403);
   server.shutdown({ reason: "POST /shutdown" });
   return c.text("shutting down\n", 202);
 });
