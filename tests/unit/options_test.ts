@@ -1,4 +1,4 @@
-// Every invalid option and the error it raises; the README's table lists the same cases.
+// Every invalid option and the error it raises; the table in docs/api.md lists the same cases.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -269,14 +269,14 @@ function thrown(run: () => unknown): string {
   throw new Error("nothing was thrown");
 }
 
-/** A README table row for a case (`|` escaped as markdown tables need). */
+/** A docs/api.md table row for a case (`|` escaped as markdown tables need). */
 function readmeRow(what: string, run: () => unknown): [string, string] {
   return [what, "`" + thrown(run).replaceAll("|", "\\|") + "`"];
 }
 
 describe("invalid options", () => {
-  it("the README's table lists every case below with its exact error", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  it("the table in docs/api.md lists every case below with its exact error", () => {
+    const readme = readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
     const rows = new Set(
       readme.split("\n").filter((line) => line.startsWith("| ")).map((line) =>
         line.split(" | ").map((cell) => cell.replace(/^\| /, "").replace(/ \|$/, "").trim())
@@ -285,7 +285,7 @@ describe("invalid options", () => {
     );
     const missing = cases.map(([what, run]) => readmeRow(what, run).join(" | "))
       .filter((row) => !rows.has(row));
-    assert.deepEqual(missing, [], "rows to add to the README's invalid options table");
+    assert.deepEqual(missing, [], "rows to add to the invalid options table of docs/api.md");
   });
 
   for (const [what, run, name, message] of cases) {
