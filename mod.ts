@@ -24,6 +24,7 @@
 
 export { ShutdownError } from "./src/errors.ts";
 export { type Lifecycle, lifecycle } from "./src/lifecycle.ts";
+export { clientSignal } from "./src/client_signal.ts";
 export { type HasShutdownState, liveness, readiness } from "./src/health.ts";
 export { graceful } from "./src/graceful.ts";
 export type {

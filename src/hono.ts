@@ -1,8 +1,9 @@
 /**
  * Hono glue for `@graceful/serve`: the shutdown signal on the context, typed
- * ({@linkcode shutdownSignal}, {@linkcode requestSignal}), and the readiness and liveness probes
- * answered before any other middleware ({@linkcode health}). Serve the app with `serve()` from
- * the package's main entry point.
+ * ({@linkcode shutdownSignal}, {@linkcode requestSignal}), the client-gone signal
+ * ({@linkcode clientSignal}), and the readiness and liveness probes answered before any other
+ * middleware ({@linkcode health}). Serve the app with `serve()` from the package's main entry
+ * point.
  *
  * ```ts
  * import { Hono } from "hono";
@@ -24,6 +25,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { clientSignal as _clientSignalOf } from "./client_signal.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import { _stateSource, type HasShutdownState, liveness, readiness } from "./health.ts";
 
@@ -100,19 +102,24 @@ export function shutdownSignal(
 
 /**
  * A signal that aborts when the shutdown begins or the client of this request goes away, for a
- * route that uses {@linkcode shutdownSignal}.
+ * route that uses {@linkcode shutdownSignal}. Not for proxies: it aborts every request in flight
+ * at a shutdown, which the drain exists to let finish; use {@linkcode clientSignal} there.
  *
  * @param c The Hono context.
  * @returns `AbortSignal.any([shutdown, c.req.raw.signal])`.
  * @throws {TypeError} when the route does not use the `shutdownSignal()` middleware.
  *
- * @example Stop an upstream fetch on shutdown or disconnect
+ * @example A long poll that answers at once when the shutdown begins
  * ```ts
  * import { Hono } from "hono";
  * import { type GracefulVariables, requestSignal } from "@graceful/serve/hono";
  *
+ * declare function nextMessage(signal: AbortSignal): Promise<string>;
  * const app = new Hono<{ Variables: GracefulVariables }>();
- * app.get("/proxy", (c) => fetch("http://upstream/", { signal: requestSignal(c) }));
+ * app.get("/poll", async (c) => {
+ *   const message = await nextMessage(requestSignal(c)).catch(() => null);
+ *   return message === null ? c.body(null, 204) : c.text(message);
+ * });
  * ```
  */
 export function requestSignal(c: Context<{ Variables: GracefulVariables }>): AbortSignal {
@@ -123,6 +130,29 @@ export function requestSignal(c: Context<{ Variables: GracefulVariables }>): Abo
     );
   }
   return lifecycle.requestSignal(c.req.raw);
+}
+
+/**
+ * A signal that aborts when the client of this request went away, and never because the server
+ * is shutting down (see `clientSignal()` in the main entry point): for an upstream `fetch()` or a
+ * computation only this client waits for. Needs no middleware.
+ *
+ * @param c The Hono context (any context: only `c.req.raw` is read).
+ * @returns The request's client-gone signal.
+ * @throws {TypeError} when `c.req.raw` is not a `Request`.
+ *
+ * @example A proxy that a shutdown does not cut
+ * ```ts
+ * import { Hono } from "hono";
+ * import { clientSignal } from "@graceful/serve/hono";
+ *
+ * const app = new Hono();
+ * app.get("/api/*", (c) =>
+ *   fetch(new URL(c.req.path, "http://upstream:8080"), { signal: clientSignal(c) }));
+ * ```
+ */
+export function clientSignal(c: { readonly req: { readonly raw: Request } }): AbortSignal {
+  return _clientSignalOf(c.req.raw);
 }
 
 /**
