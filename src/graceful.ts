@@ -177,8 +177,12 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     if (result instanceof Response) return this.#respond(result, arg, request);
     if (!(result instanceof Promise)) {
       // Bun after server.upgrade(): nothing to deliver.
-      tracker.finish();
-      return result as undefined;
+      if (result == null) {
+        tracker.finish();
+        return result as undefined;
+      }
+      // A response of another class (@hono/node-server replaces the global Response on Node).
+      return this.#respond(result as Response, arg, request);
     }
     return new Promise<Response>((resolve, reject) => {
       const answer = (response: Response): void => {

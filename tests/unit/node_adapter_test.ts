@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
+import { _gracefulOn } from "../../src/graceful.ts";
 import { _InFlight } from "../../src/in_flight.ts";
+import { _nodeHost } from "../../src/runtime/node/adapter.ts";
 import { _nodeRespond } from "../../src/runtime/node/respond.ts";
 import { _isNodeServer, _nodeServer } from "../../src/runtime/node/server.ts";
 import type { _Core } from "../../src/runtime/types.ts";
@@ -53,6 +55,24 @@ describe("the Node response path", () => {
     assert.equal(c.tracker.requests, 1);
     res.emit("close");
     assert.equal(c.tracker.requests, 0);
+  });
+
+  it("tracks a response of another class (the Response @hono/node-server installs) like any", () => {
+    class LightResponse {
+      readonly status = 200;
+      readonly headers = new Headers();
+      readonly body = null;
+    }
+    const g = _gracefulOn(
+      _nodeHost(),
+      (_request: Request, _env: never) => new LightResponse() as unknown as Response,
+      { logger: false },
+    );
+    const res = outgoing();
+    g.fetch(new Request("http://test/"), { outgoing: res } as never);
+    assert.equal(g.inFlight, 1, "counted until its ServerResponse closes");
+    res.emit("close");
+    assert.equal(g.inFlight, 0);
   });
 
   it("finishes at once when the response closed already or there is no ServerResponse", () => {
