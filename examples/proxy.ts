@@ -1,6 +1,6 @@
 // A reverse proxy that a rollout does not cut: requests being proxied at SIGTERM run to the end.
-// The upstream fetch gets `request.signal`, which aborts only when the client goes away (no one
-// is left to answer). It must NOT get the shutdown signal (`server.signal`, `life.signal`,
+// The upstream fetch gets `clientSignal(request)`, which aborts only when the client goes away
+// (no one is left to answer). It must NOT get the shutdown signal (`server.signal`, `life.signal`,
 // `requestSignal()`): that aborts at SIGTERM and would cut every proxied request in flight, the
 // very thing a graceful shutdown exists to avoid. The drain waits for them; `timeout` bounds it.
 //
@@ -8,11 +8,11 @@
 //   UPSTREAM=http://127.0.0.1:8080 bun examples/proxy.ts
 //
 // On Deno, `--unstable-no-legacy-abort` (or "unstable": ["no-legacy-abort"] in deno.json) makes
-// `request.signal` fire only when the client goes away, not also after each finished response.
+// `clientSignal()` fire only when the client goes away, not also after each finished response.
 // Environment: UPSTREAM (required), PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1).
 
 import process from "node:process";
-import { serve } from "../mod.ts"; // "@graceful/serve"
+import { clientSignal, serve } from "../mod.ts"; // "@graceful/serve"
 
 const upstream = new URL(process.env.UPSTREAM ?? "");
 // Hop-by-hop headers (RFC 9110, 7.6.1) are not forwarded; fetch() has already decoded the body,
@@ -24,6 +24,7 @@ async function proxy(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
   for (const name of HOP_BY_HOP) headers.delete(name);
+  const gone = clientSignal(request);
   try {
     const response = await fetch(new URL(url.pathname + url.search, upstream), {
       method: request.method,
@@ -33,13 +34,13 @@ async function proxy(request: Request): Promise<Response> {
         ? undefined
         : await request.arrayBuffer(),
       redirect: "manual",
-      signal: request.signal, // the client went away, never the shutdown
+      signal: gone, // the client went away, never the shutdown
     });
     const out = new Headers(response.headers);
     for (const name of [...HOP_BY_HOP, ...DECODED]) out.delete(name);
     return new Response(response.body, { status: response.status, headers: out });
   } catch (error) {
-    if (request.signal.aborted) return new Response(null, { status: 499 }); // nobody to tell
+    if (gone.aborted) return new Response(null, { status: 499 }); // nobody to tell
     console.error(`proxy: ${url.pathname}: ${error}`);
     return new Response("bad gateway\n", { status: 502 });
   }
