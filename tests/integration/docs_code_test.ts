@@ -47,7 +47,6 @@ function quickStart(): { code: string; commands: string[][] } {
 const tmp = join(ROOT, ".tmp");
 mkdirSync(tmp, { recursive: true });
 const dir = mkdtempSync(join(tmp, "quick-start-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the code in README.md and docs/", () => {
   it("has TypeScript blocks in the README and in every guide that shows code", () => {
@@ -76,6 +75,7 @@ describe("the code in README.md and docs/", () => {
 });
 
 describe("the README's quick start", () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const { code, commands } = quickStart();
   // Only the package's name and the port change: "@graceful/serve" is this repository, and the
   // port is any free one.
