@@ -10,6 +10,7 @@ import {
   cleanup,
   type Demo,
   type Exit,
+  releaseBefore,
   runtimeLabel,
   type RuntimeName,
   RUNTIMES,
@@ -248,9 +249,16 @@ for (const runtime of RUNTIMES) {
       },
     );
 
+    // Bun 1.2.23 has no CompressionStream (ReferenceError), so the fixture cannot compress there.
+    const GZIP = {
+      ...BOUNDED,
+      skip: runtime === "bun" && releaseBefore("bun", "1.3.0")
+        ? "!!! SKIPPED: this Bun has no CompressionStream for the fixture !!!"
+        : false,
+    };
     it(
       "writes no plain-text frame into a gzip SSE body that ignores the signal: cut at the deadline",
-      BOUNDED,
+      GZIP,
       async () => {
         const demo = await startDemo(runtime, { SHUTDOWN_TIMEOUT_MS: "1500" }, {
           script: "tests/fixtures/encoded_sse_server.ts",
@@ -271,7 +279,7 @@ for (const runtime of RUNTIMES) {
 
     it(
       "leaves a gzip SSE body to its handler after the grace: it ends whole and decodes",
-      BOUNDED,
+      GZIP,
       async () => {
         const demo = await startDemo(runtime, {}, {
           script: "tests/fixtures/encoded_sse_server.ts",
