@@ -5,14 +5,15 @@
 import { _GracefulServer } from "./graceful.ts";
 import {
   _boolean,
+  _callback,
   _GRACEFUL_KEYS,
   _handlerOf,
+  _hostname,
   _idleTimeout,
   _knownKeys,
   _optionsObject,
   _port,
   _settings,
-  _show,
 } from "./options.ts";
 import { stderrLogger } from "./logger.ts";
 import { _detectDefaultExport } from "./runtime/detect.ts";
@@ -130,21 +131,15 @@ export function _gracefulExportOn<H extends FetchHandler>(
   // It owns the process like serve(): it logs to stderr unless told otherwise.
   const settings = _settings(where, { logger: stderrLogger, ...opts });
   const port = opts.port === undefined ? undefined : _port(opts.port);
-  if (opts.hostname !== undefined && (typeof opts.hostname !== "string" || opts.hostname === "")) {
-    throw new TypeError(
-      `${where}: "hostname" must be a non-empty string, received ${_show(opts.hostname)}`,
-    );
-  }
-  const hostname = opts.hostname as string | undefined;
+  const hostname = _hostname(where, opts.hostname);
   const exit = _boolean("exit", opts.exit, true);
   const idleTimeout = _idleTimeout(opts.idleTimeout);
   const signals = _signals(where, opts.signals, ["SIGTERM", "SIGINT"]);
-  if (opts.onListen !== undefined && typeof opts.onListen !== "function") {
-    throw new TypeError(
-      `${where}: "onListen" must be a function, received ${_show(opts.onListen)}`,
-    );
-  }
-  const onListen = opts.onListen as GracefulExportOptions["onListen"];
+  const onListen = _callback<NonNullable<GracefulExportOptions["onListen"]>>(
+    where,
+    "onListen",
+    opts.onListen,
+  );
 
   const rt = runtime ?? _detectDefaultExport(where);
   const name = rt.runtime.name;

@@ -288,3 +288,25 @@ export function _websocketHandlers(handlers: unknown): void {
     }
   }
 }
+
+/** Checks a `hostname` option: a non-empty string, or `undefined`. */
+export function _hostname(where: string, value: unknown): string | undefined {
+  if (value !== undefined && (typeof value !== "string" || value === "")) {
+    throw new TypeError(
+      `${where}: "hostname" must be a non-empty string, received ${_show(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a callback option: a function, or `undefined`. */
+export function _callback<F extends (...args: never[]) => unknown>(
+  where: string,
+  name: string,
+  value: unknown,
+): F | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${where}: "${name}" must be a function, received ${_show(value)}`);
+  }
+  return value as F | undefined;
+}

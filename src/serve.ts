@@ -3,14 +3,15 @@
 import { _GracefulServer } from "./graceful.ts";
 import {
   _boolean,
+  _callback,
   _GRACEFUL_KEYS,
   _handlerOf,
+  _hostname,
   _idleTimeout,
   _knownKeys,
   _optionsObject,
   _port,
   _settings,
-  _show,
   _tls,
 } from "./options.ts";
 import { _detectRuntime } from "./runtime/detect.ts";
@@ -185,21 +186,17 @@ export function _serveOn<H extends FetchHandler>(
   _knownKeys(where, opts, _SERVE_KEYS);
   const settings = _settings(where, opts);
   const port = _port(opts.port);
-  if (opts.hostname !== undefined && (typeof opts.hostname !== "string" || opts.hostname === "")) {
-    throw new TypeError(
-      `serve(): "hostname" must be a non-empty string, received ${_show(opts.hostname)}`,
-    );
-  }
-  const hostname = (opts.hostname as string | undefined) ?? "0.0.0.0";
+  const hostname = _hostname(where, opts.hostname) ?? "0.0.0.0";
   const tls = _tls(opts.tls);
   const reusePort = _boolean("reusePort", opts.reusePort, false);
   const exit = _boolean("exit", opts.exit, true);
   const idleTimeout = _idleTimeout(opts.idleTimeout);
   const signals = _signals(where, opts.signals, ["SIGTERM", "SIGINT"]);
-  if (opts.onListen !== undefined && typeof opts.onListen !== "function") {
-    throw new TypeError(`serve(): "onListen" must be a function, received ${_show(opts.onListen)}`);
-  }
-  const onListen = opts.onListen as ServeOptions["onListen"];
+  const onListen = _callback<NonNullable<ServeOptions["onListen"]>>(
+    where,
+    "onListen",
+    opts.onListen,
+  );
 
   const rt = runtime ?? _detectRuntime(where);
   if (opts.websocket !== undefined && rt.name !== "bun" && rt.name !== "node") {

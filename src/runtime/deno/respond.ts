@@ -58,7 +58,7 @@ export function _denoRespond(core: _Core, internals: _DenoInternals): _Respond {
       return response;
     }
     const draining = core.draining();
-    response = closingIfDraining(response);
+    if (draining) response = _withConnectionClose(response);
     const sse = findSse && _isEventStream(response);
     const inPlace = holdInPlace(response, sse);
     if (inPlace !== undefined) {
