@@ -156,9 +156,9 @@ export interface Exit {
   at: number;
 }
 
-/** A running demo server. */
-export interface Demo {
-  readonly runtime: RuntimeName;
+/** A running demo server; `R` names what it runs on (a runtime, or e.g. "node 24.21.0"). */
+export interface Demo<R extends string = RuntimeName> {
+  readonly runtime: R;
   /** The port the demo listens on (127.0.0.1). */
   readonly port: number;
   readonly pid: number;
@@ -231,11 +231,20 @@ export function startDemo(
   env: Record<string, string> = {},
   options: StartDemoOptions = {},
 ): Promise<Demo> {
-  const [command, ...args] = runtimeCommand(
-    runtime,
-    options.script ?? "examples/demo.ts",
-    options.flags,
-  );
+  const argv = runtimeCommand(runtime, options.script ?? "examples/demo.ts", options.flags);
+  return startProcess(runtime, argv, env);
+}
+
+/**
+ * Starts `argv` (a demo-like server that prints `listening on <origin>`) with PORT=0
+ * HOSTNAME=127.0.0.1 plus `env`; `runtime` names it in messages. cleanup() reaps it.
+ */
+export function startProcess<R extends string>(
+  runtime: R,
+  argv: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Demo<R>> {
+  const [command, ...args] = argv as [string, ...string[]];
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...env },

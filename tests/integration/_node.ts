@@ -5,12 +5,12 @@
 // cached installs `${GRACEFUL_RUNTIMES:-$HOME/.cache/graceful-serve/runtimes}/node-<major>/`
 // (npm install --prefix <that folder> node@<major>), else `node` on PATH when it is recent enough.
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { type Exit, ROOT, type SignalName, within } from "./_harness.ts";
+import { cleanup, type Demo, startProcess } from "./_harness.ts";
 
 /** The oldest Node that runs the TypeScript sources by type stripping without a flag. */
 export const NODE_MINIMUM: readonly [number, number] = [22, 18];
@@ -71,125 +71,16 @@ export function nodeBinaries(): NodeBinary[] | string {
     `GRACEFUL_NODE`;
 }
 
-/** How long the demo may take to print its `listening on` line. */
-const _START_TIMEOUT_MS = 10_000;
-
 /** A demo running on Node. */
-export interface NodeDemo {
-  readonly runtime: string;
-  readonly port: number;
-  /** Sends `signal` to the process; returns `performance.now()` at the send. */
-  kill(signal: SignalName): number;
-  stderr(): string;
-  waitForStderr(text: string, timeoutMs?: number): Promise<void>;
-  waitForExit(timeoutMs: number): Promise<Exit>;
-  readonly hasExited: boolean;
-}
+export type NodeDemo = Demo<string>;
 
-const _children = new Set<ChildProcess>();
-
-function _signal(child: ChildProcess, signal: SignalName): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(child.pid, signal);
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ESRCH") throw error;
-  }
-}
-
-/** SIGKILLs every Node demo still running (afterEach). */
-export function cleanupNode(): void {
-  for (const child of _children) _signal(child, "SIGKILL");
-  _children.clear();
-}
+/** SIGKILLs every demo still running (afterEach). */
+export const cleanupNode: () => void = cleanup;
 
 /** Starts examples/demo.ts on `node` with PORT=0 HOSTNAME=127.0.0.1 plus `env`. */
 export function startNodeDemo(
   node: NodeBinary,
   env: Record<string, string> = {},
 ): Promise<NodeDemo> {
-  const child = spawn(node.path, ["examples/demo.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", PORT: "0", HOSTNAME: "127.0.0.1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  _children.add(child);
-  const runtime = `node ${node.version}`;
-  let stdout = "";
-  let stderr = "";
-  const waiters = new Set<() => void>();
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (text: string) => {
-    stderr += text;
-    for (const check of [...waiters]) check();
-  });
-  let exitAt = 0;
-  child.on("exit", () => (exitAt = performance.now()));
-  const exited = new Promise<Exit>((resolve) => {
-    child.on("close", (code, signal) => {
-      _children.delete(child);
-      for (const check of [...waiters]) check();
-      resolve({ code, signal, at: exitAt || performance.now() });
-    });
-  });
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      _signal(child, "SIGKILL");
-      reject(new Error(`${runtime} demo did not listen in ${_START_TIMEOUT_MS} ms: ${stderr}`));
-    }, _START_TIMEOUT_MS);
-    child.stdout!.on("data", (text: string) => {
-      stdout += text;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on("error", reject);
-    exited.then((exit) => {
-      clearTimeout(timer);
-      reject(new Error(`${runtime} demo exited before listening (${exit.code}): ${stderr}`));
-    });
-  });
-  return listening.then((port) => ({
-    runtime,
-    port,
-    kill(signal: SignalName): number {
-      const at = performance.now();
-      _signal(child, signal);
-      return at;
-    },
-    stderr: () => stderr,
-    waitForStderr(text: string, timeoutMs = 5_000): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        const finish = (error?: Error): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (error) reject(error);
-          else resolve();
-        };
-        const check = (): void => {
-          if (stderr.includes(text)) finish();
-          else if (child.exitCode !== null || child.signalCode !== null) {
-            finish(new Error(`${runtime} demo exited without writing ${text}:\n${stderr}`));
-          }
-        };
-        const timer = setTimeout(
-          () => finish(new Error(`no ${JSON.stringify(text)} after ${timeoutMs} ms:\n${stderr}`)),
-          timeoutMs,
-        );
-        waiters.add(check);
-        check();
-      });
-    },
-    waitForExit(timeoutMs: number): Promise<Exit> {
-      return within(exited, timeoutMs, `${runtime} demo to exit`).catch((error: Error) => {
-        throw new Error(`${error.message}; stderr so far:\n${stderr}`);
-      });
-    },
-    get hasExited(): boolean {
-      return child.exitCode !== null || child.signalCode !== null;
-    },
-  }));
+  return startProcess(`node ${node.version}`, [node.path, "examples/demo.ts"], env);
 }
