@@ -6,6 +6,7 @@
 //
 //   npm run bench:corun                 9 rounds of 3 s per case (about 6 minutes)
 //   npm run bench:corun -- --rounds=5   fewer rounds (3..31)
+//   npm run bench:corun -- --out=DIR    results into DIR instead of bench/results/ (test:compat)
 //
 // Cases: each runtime and app, graceful against raw; a raw-against-raw control per runtime (what
 // the method reads when both sides are the same code); and on Bun, graceful with
@@ -70,19 +71,25 @@ interface CaseResult {
 
 function parseArgs(
   args: readonly string[],
-): { rounds: number; seconds: number; only: string | undefined } {
-  const options = { rounds: 9, seconds: 3, only: undefined as string | undefined };
+): { rounds: number; seconds: number; only: string | undefined; out: string | undefined } {
+  const options = {
+    rounds: 9,
+    seconds: 3,
+    only: undefined as string | undefined,
+    out: undefined as string | undefined,
+  };
   for (const arg of args) {
     const [name, value] = arg.split("=", 2) as [string, string | undefined];
     const n = Number(value);
     if (name === "--rounds" && Number.isInteger(n) && n >= 3 && n <= 31) options.rounds = n;
     else if (name === "--seconds" && Number.isInteger(n) && n >= 1 && n <= 10) options.seconds = n;
     else if (name === "--only" && value) options.only = value;
+    else if (name === "--out" && value) options.out = value;
     else {
       throw new TypeError(
         `bench:corun: unknown or invalid argument ${
           JSON.stringify(arg)
-        }; expected --rounds=N (3..31), --seconds=N (1..10) or --only=TEXT (cases whose name has it)`,
+        }; expected --rounds=N (3..31), --seconds=N (1..10), --only=TEXT (cases whose name has it) or --out=DIR`,
       );
     }
   }
@@ -245,7 +252,8 @@ async function main(): Promise<void> {
       `${nproc} × ${cpuModel()}, Linux ${Deno.osRelease()}; ${options.rounds} rounds of ` +
       `${options.seconds} s.`;
     const md = markdown(header, results);
-    const dir = join(BENCH, "results");
+    const dir = options.out ?? join(BENCH, "results");
+    await Deno.mkdir(dir, { recursive: true });
     await writeAtomically(
       join(dir, "corun.json"),
       JSON.stringify({ command, revision, options, loadavg: Deno.loadavg(), results }, null, 2) +
