@@ -13,10 +13,11 @@
 // bench/results/). Needs taskset and 2 CPUs. Writes bench/results/keepalive_race.json (every run,
 // every failed request) and keepalive_race.md (the tables), and prints the tables.
 
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Children } from "../tools/lib/children.ts";
 import { requireTool } from "../tools/lib/commands.ts";
+import { pinSelf } from "../tools/lib/proc.ts";
 import { writeAtomically } from "../tools/lib/results.ts";
 import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
 import { cpuModel, libraryRevision } from "./lib/meta.ts";
@@ -29,7 +30,9 @@ import {
   type RaceRun,
   raceRun,
   type RaceSettings,
+  raceSettings,
   type RaceSummary,
+  settingsRecord,
   summariseRace,
 } from "./lib/race_scenario.ts";
 import { prng } from "./lib/stats.ts";
@@ -108,18 +111,6 @@ function log(line: string): void {
   console.error(line);
 }
 
-/** Pins this process (every thread) to one CPU, so the client stays off the server's CPU. */
-async function pinSelf(cpu: number): Promise<void> {
-  const out = await new Deno.Command("taskset", {
-    args: ["-a", "-p", "-c", String(cpu), String(Deno.pid)],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`keepalive_race: taskset failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
 async function main(): Promise<void> {
   const options = parseArgs(Deno.args);
   const started = performance.now();
@@ -128,7 +119,7 @@ async function main(): Promise<void> {
   const nproc = navigator.hardwareConcurrency;
   if (nproc < 2) throw new Error("keepalive_race: needs 2 CPUs to pin server and client apart");
   await requireTool("keepalive_race", "taskset", { args: ["-V"], aptPackage: "util-linux" });
-  await pinSelf(CLIENT_CPU);
+  await pinSelf("keepalive_race", CLIENT_CPU);
 
   const children = new Children();
   const budgetMs = (options.quick ? 4 : 15) * 60 * 1000;
@@ -142,26 +133,13 @@ async function main(): Promise<void> {
       client: `node:net under deno ${Deno.version.deno} (the orchestrator)`,
       library: await libraryRevision(ROOT),
     };
-    const settings: RaceSettings = {
+    const settings: RaceSettings = raceSettings(ROOT, {
       children,
-      root: ROOT,
-      rawFixture: join(BENCH, "servers", "raw_shutdown.ts"),
-      demo: join(ROOT, "examples", "demo.ts"),
       sockets: options.sockets,
-      postShare: 0.5,
-      bodyBytes: 64,
-      refusedRetryMs: 10,
-      requestTimeoutMs: 5000,
-      settleMs: 100,
-      warmMs: 400,
-      warmJitterMs: 200,
-      afterExitMs: 20,
-      exitLimitMs: 15_000,
-      shutdownTimeoutMs: 10_000,
       serverCpu: SERVER_CPU,
       random: prng(options.seed),
       log,
-    };
+    });
     const subjects: RuntimeCommand[] = [rts.deno, rts.bun].filter((rt) =>
       options.only === undefined || rt.name === options.only
     );
@@ -218,17 +196,10 @@ async function main(): Promise<void> {
     const md = raceMarkdown(header, summaries);
     const elapsedS = (performance.now() - started) / 1000;
     if (options.only === undefined) {
-      const { children: _p, log: _l, random: _r, ...kept } = settings;
       const results = {
         ...header,
         elapsedS,
-        settings: {
-          ...kept,
-          rawFixture: relative(ROOT, kept.rawFixture),
-          demo: relative(ROOT, kept.demo),
-          server: `taskset -c ${SERVER_CPU}`,
-          client: `orchestrator pinned with taskset -a -p -c ${CLIENT_CPU}`,
-        },
+        settings: settingsRecord(settings, CLIENT_CPU),
         summaries,
         // One array per failed request, in the order of failureColumns, to keep the file small.
         failureColumns: FAILURE_COLUMNS,

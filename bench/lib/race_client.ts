@@ -91,6 +91,8 @@ export interface RaceClientResult {
   refusedAt: number[];
   /** Complete 2xx responses, with the time each one was complete (performance.now()). */
   okAt: number[];
+  /** The same responses (same order): when each request was handed to its socket. */
+  okStartAt: number[];
   /** Responses that said `Connection: close`, with their completion times. */
   connectionCloseAt: number[];
   /**
@@ -266,6 +268,7 @@ export class RaceClient {
     failed: [],
     refusedAt: [],
     okAt: [],
+    okStartAt: [],
     connectionCloseAt: [],
     writesAfterConnectionClose: 0,
     closedWhileIdle: 0,
@@ -423,6 +426,7 @@ export class RaceClient {
         }
         if (outcome === "ok") {
           this.#result.okAt.push(endAt);
+          this.#result.okStartAt.push(startAt);
         } else {
           if (!parsed) connection.destroy();
           this.#result.failed.push({

@@ -5,6 +5,7 @@
 // the demo (examples/demo.ts: serve() with DRAIN_DELAY_MS).
 
 import { loadavg } from "node:os";
+import { join, relative } from "node:path";
 import type { Child } from "../../tools/lib/child.ts";
 import type { Children } from "../../tools/lib/children.ts";
 import { coreDelta, type CoreTicks, coreTicks, cpuTicks } from "../../tools/lib/proc.ts";
@@ -67,6 +68,59 @@ export interface RaceSettings {
   serverCpu: number;
   random: () => number;
   log: (line: string) => void;
+  /** Keep every request's times in the run (`RaceRun.timeline`), for bench/timeline.ts. */
+  timeline?: boolean;
+}
+
+/** Every request of a run and the client's events, in ms from SIGTERM (2 decimals). */
+export interface RaceTimeline {
+  /** Complete 2xx responses: [handed to the socket, complete]. */
+  ok: [number, number][];
+  /** Completion times of the responses that said `Connection: close`. */
+  connectionClose: number[];
+  /** Refused connects. */
+  refused: number[];
+}
+
+/**
+ * The settings of `npm run bench:race`, also used by the picture of one shutdown
+ * (bench/timeline.ts): the fixtures below `root`, 32 sockets, half of the requests POSTs of 64
+ * bytes, 400–600 ms of load before SIGTERM, the server on CPU 0. `given` overrides any of them.
+ */
+export function raceSettings(
+  root: string,
+  given: Pick<RaceSettings, "children" | "random" | "log"> & Partial<RaceSettings>,
+): RaceSettings {
+  return {
+    root,
+    rawFixture: join(root, "bench", "servers", "raw_shutdown.ts"),
+    demo: join(root, "examples", "demo.ts"),
+    sockets: 32,
+    postShare: 0.5,
+    bodyBytes: 64,
+    refusedRetryMs: 10,
+    requestTimeoutMs: 5000,
+    settleMs: 100,
+    warmMs: 400,
+    warmJitterMs: 200,
+    afterExitMs: 20,
+    exitLimitMs: 15_000,
+    shutdownTimeoutMs: 10_000,
+    serverCpu: 0,
+    ...given,
+  };
+}
+
+/** The settings as a results file keeps them: no functions, fixture paths relative to the root. */
+export function settingsRecord(s: RaceSettings, clientCpu: number): Record<string, unknown> {
+  const { children: _c, log: _l, random: _r, timeline: _t, ...kept } = s;
+  return {
+    ...kept,
+    rawFixture: relative(s.root, kept.rawFixture),
+    demo: relative(s.root, kept.demo),
+    server: `taskset -c ${s.serverCpu}`,
+    client: `orchestrator pinned with taskset -a -p -c ${clientCpu}`,
+  };
 }
 
 /** A failed request, with its times counted from SIGTERM (ms). */
@@ -140,6 +194,8 @@ export interface RaceRun {
   /** Busy/idle ticks of every CPU from the start of the load to the end of the run. */
   cores: CoreTicks[];
   loadavg: number[];
+  /** Only with `RaceSettings.timeline`. */
+  timeline?: RaceTimeline;
 }
 
 function _sleep(ms: number): Promise<void> {
@@ -202,6 +258,14 @@ function _failure(f: FailedRequest, t0: number): RaceFailure {
     ...(f.previousConnectionClose === undefined
       ? {}
       : { previousConnectionClose: f.previousConnectionClose }),
+  };
+}
+
+function _timeline(result: RaceClientResult, t0: number): RaceTimeline {
+  return {
+    ok: result.okAt.map((end, i) => [_ms(result.okStartAt[i] ?? NaN, t0), _ms(end, t0)]),
+    connectionClose: result.connectionCloseAt.map((at) => _ms(at, t0)),
+    refused: result.refusedAt.map((at) => _ms(at, t0)),
   };
 }
 
@@ -291,6 +355,7 @@ export async function raceRun(
       failures: result.failed.map((f) => _failure(f, t0)),
       cores,
       loadavg: loadavg().map((x) => round(x, 2)),
+      ...(s.timeline ? { timeline: _timeline(result, t0) } : {}),
     };
   } finally {
     if (client) await client.stop();

@@ -91,3 +91,19 @@ export function coreDelta(before: CoreTicks[], after: CoreTicks[]): CoreTicks[] 
     steal: a.steal - (before[i]?.steal ?? 0),
   }));
 }
+
+/**
+ * Pins this process (every thread) to one CPU with `taskset -a -p`, so a benchmark's client stays
+ * off the server's CPU. `where` names the caller in the error.
+ * @throws {Error} when taskset fails.
+ */
+export async function pinSelf(where: string, cpu: number): Promise<void> {
+  const out = await new Deno.Command("taskset", {
+    args: ["-a", "-p", "-c", String(cpu), String(Deno.pid)],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`${where}: taskset failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
