@@ -9,7 +9,8 @@
 // The slow request still gets its answer, and the process exits 0 right after it.
 //
 // Environment: PORT (8000; 0 = any free port), HOSTNAME (127.0.0.1), SHUTDOWN_TIMEOUT_MS (10000),
-// DRAIN_DELAY_MS (the library's adaptive default), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), REUSE_PORT=1
+// DRAIN_DELAY_MS (the library's adaptive default), TLS_CERT_FILE + TLS_KEY_FILE (serve HTTPS when both are set), HTTP2=1
+// (with TLS on Node: HTTP/2 and HTTP/1.1 on one port; Deno negotiates HTTP/2 over TLS anyway), REUSE_PORT=1
 // (SO_REUSEPORT; Deno needs --unstable-net), SSE_FINAL_FRAME=off (sseFinalFrame: false: SSE
 // streams are not looked for, so /sse-raw runs until the deadline cuts it), SHUTDOWN_TOKEN (POST
 // /shutdown then needs `Authorization: Bearer <token>`; unset, it answers loopback clients only).
@@ -202,6 +203,7 @@ const server: Server = serve(app, {
   ...(certFile && keyFile
     ? { tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") } }
     : {}),
+  ...(process.env.HTTP2 === "1" ? { http2: true } : {}),
   lifecycle: life,
   ...(bunWebSocket ? { websocket: bunWebSocket.websocket } : {}),
   ...(nodeWebSocket ? { websocket: nodeWebSocket } : {}),

@@ -199,8 +199,19 @@ export function _gracefulExportOn<H extends FetchHandler>(
       if (address !== undefined && !heard) listened?.(address);
     },
     () => server.shutdown({ reason: `${name}'s own stop signal handling` }).then(() => {}),
+    () =>
+      settings.logger.warn(
+        `${where}: ${name} served the default export without handing its server over (it did ` +
+          `not call the global ${name === "bun" ? "Bun" : "Deno"}.serve), so at a shutdown the ` +
+          `listener stays open until the process exits and idle keep-alive connections are not ` +
+          `closed; the requests the export's fetch handles are still drained. For the whole ` +
+          `shutdown, start the server with serve(app, { port }) instead of a default export`,
+      ),
   );
   const { logger, clock } = settings;
-  _ownProcess(rt.runtime, server, { signals, exit, logger, clock, finish: (c) => rt.finish(c) });
+  // One default export per process: under `bun --hot` the reloaded module's replaces the last.
+  const key = rt.runtime.process ?? rt.runtime;
+  const finish = (code: number): void => rt.finish(code);
+  _ownProcess(rt.runtime, server, { signals, exit, logger, clock, finish, key });
   return exported;
 }

@@ -21,6 +21,7 @@ import { _bunWebSocketHandlers, type _BunWebSocketLike } from "./runtime/bun/web
 import { _isNodeWebSockets, _trackNodeWebSockets } from "./runtime/node/websocket.ts";
 import { _adaptServer, _host } from "./runtime/detect.ts";
 import type { _Core, _Host, _Respond, _RuntimeServer } from "./runtime/types.ts";
+import { _releaseInstance, _replaceInstance, type _Successor } from "./reload.ts";
 import { _Shutdown } from "./shutdown.ts";
 import { _Streams } from "./streams.ts";
 import type {
@@ -45,6 +46,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   #run: Promise<ShutdownReport> | undefined;
   #resolveFinished: (report: ShutdownReport) => void;
   #respond: _Respond;
+  #next: _Successor | undefined;
 
   /**
    * @param handler The user's fetch handler.
@@ -124,6 +126,18 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
 
   attach(server: object): void {
     this._attachAdapted(_adaptServer("attach()", server));
+    // `bun --hot`: the reloaded module attaches the same server; its instance replaces this one.
+    const retire = (next: _Successor): void => this._replacedBy(next);
+    _replaceInstance(server, this, retire);
+    this.finished.then(() => _releaseInstance(server, retire));
+  }
+
+  /**
+   * A reloaded module's instance took over: a shutdown asked of this one (say, by the signal
+   * listener of an earlier version) is that instance's, and this one's hooks never run.
+   */
+  _replacedBy(next: _Successor): void {
+    this.#next = next;
   }
 
   /** Attaches an already adapted server (serve() uses this). */
@@ -144,6 +158,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
   }
 
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
+    if (this.#next) return this.#next.shutdown(options as never) as Promise<ShutdownReport>;
     if (this.#run) return this.#run;
     const { reason, signal } = _shutdownOptions(options);
     this.#run = this.#shutdown.run(reason, signal);

@@ -40,6 +40,13 @@ export interface ServeOptions extends GracefulOptions {
    */
   tls?: { cert: string; key: string };
   /**
+   * Node: with `tls`, serve HTTP/2 (`node:http2`), and HTTP/1.1 on the same port to clients that
+   * do not offer h2. Deno negotiates HTTP/2 over `tls` without it; Bun's serve() speaks HTTP/1.1
+   * only (there it is logged as having no effect). See docs/http2.md.
+   * @default false
+   */
+  http2?: boolean;
+  /**
    * Let several processes listen on the same port (SO_REUSEPORT; Deno needs `--unstable-net`).
    * @default false
    */
@@ -84,7 +91,10 @@ export interface ServeOptions extends GracefulOptions {
 export interface Server<H extends FetchHandler = FetchHandler> extends Graceful<H> {
   /** The address actually bound (e.g. `127.0.0.1`). */
   readonly hostname: string;
-  /** The port actually bound (useful with `port: 0`). */
+  /**
+   * The port actually bound (useful with `port: 0`). On Node binding is asynchronous: until
+   * `onListen` runs it is the port asked for (0 for any).
+   */
   readonly port: number;
   /** `http://hostname:port/`, or `https://` with `tls`. */
   readonly url: URL;
@@ -95,6 +105,7 @@ const _SERVE_KEYS = [
   "port",
   "hostname",
   "tls",
+  "http2",
   "reusePort",
   "websocket",
   "idleTimeout",
@@ -188,6 +199,12 @@ export function _serveOn<H extends FetchHandler>(
   const port = _port(opts.port);
   const hostname = _hostname(where, opts.hostname) ?? "0.0.0.0";
   const tls = _tls(opts.tls);
+  const http2 = _boolean("http2", opts.http2, false);
+  if (http2 && tls === undefined) {
+    throw new TypeError(
+      `serve(): "http2" needs "tls" (HTTP/2 is served over TLS), received http2: true without tls`,
+    );
+  }
   const reusePort = _boolean("reusePort", opts.reusePort, false);
   const exit = _boolean("exit", opts.exit, true);
   const idleTimeout = _idleTimeout(opts.idleTimeout);
@@ -210,6 +227,12 @@ export function _serveOn<H extends FetchHandler>(
       `serve(): "idleTimeout" has no effect on ${rt.name} (it has no idle timeout)`,
     );
   }
+  if (http2 && rt.name === "bun") {
+    settings.logger.warn(
+      `serve(): "http2" has no effect on bun (its serve() speaks HTTP/1.1 over TLS; use ` +
+        `graceful() with Bun.serve({ http2: true, tls }))`,
+    );
+  }
   const server = new _Served<H>(fetch, settings);
   const websocket = opts.websocket === undefined
     ? undefined
@@ -217,7 +240,7 @@ export function _serveOn<H extends FetchHandler>(
   let listening: ReturnType<_Runtime["listen"]>;
   try {
     listening = rt.listen(
-      { port, hostname, tls, reusePort, websocket, idleTimeout },
+      { port, hostname, tls, http2, reusePort, websocket, idleTimeout },
       server.fetch as unknown as _Fetch,
     );
   } catch (error) {
@@ -243,7 +266,14 @@ export function _serveOn<H extends FetchHandler>(
     else logger.info(`listening on ${server.url.href}`);
   };
   if (listening.bound === undefined) listened();
-  else listening.bound.then((bound) => (address(bound), listened()));
+  else {
+    // Node reports a listen error (EADDRINUSE) after serve() returned: the same message as the
+    // other runtimes throw, then the shutdown, which fails (exit 1) since the server never listened.
+    listening.bound.then((bound) => (address(bound), listened()), (error: Error) => {
+      logger.error(`serve(): cannot listen on ${hostname}:${port}: ${error.message}`);
+      server.shutdown({ reason: "the server could not listen" });
+    });
+  }
   return server;
 }
 

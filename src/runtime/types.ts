@@ -41,6 +41,8 @@ export interface _ListenOptions {
   port: number;
   hostname: string;
   tls: { cert: string; key: string } | undefined;
+  /** Node: serve HTTP/2 (and HTTP/1.1 by ALPN) over `tls`. */
+  http2: boolean;
   reusePort: boolean;
   /** Bun's `websocket` handlers, already wrapped for tracking (Node: @hono/node-ws's object). */
   websocket: object | undefined;
@@ -55,7 +57,8 @@ export interface _Listening {
   port: number;
   /**
    * Node: binding is asynchronous there (the host name is looked up first), so the address is
-   * known once this resolves; until then `hostname` and `port` are the ones asked for.
+   * known once this resolves; until then `hostname` and `port` are the ones asked for. It rejects
+   * with the listen error (EADDRINUSE).
    */
   bound?: Promise<{ hostname: string; port: number }>;
 }

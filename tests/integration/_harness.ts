@@ -299,7 +299,7 @@ export function startProcess<R extends string>(
     };
     child.stdout!.on("data", (text: string) => {
       stdout += text;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+      const match = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
       if (match) settle(Number(match[1]));
     });
     exited.then((exit) => {

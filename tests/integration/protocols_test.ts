@@ -16,10 +16,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import process from "node:process";
 import { after, afterEach, describe, it } from "node:test";
 import tls from "node:tls";
@@ -44,6 +41,7 @@ import {
   within,
 } from "./_harness.ts";
 import { http1Behaviour } from "./_runtime_probes.ts";
+import { removeCertificate, tlsEnv } from "./_tls.ts";
 
 /** Every test is bounded; the slowest takes about 4 s. */
 const BOUNDED = { timeout: 20_000 };
@@ -299,49 +297,6 @@ async function startServer(
       return child.exitCode !== null || child.signalCode !== null;
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// A throwaway certificate
-
-let _certificate: { dir: string; env: Record<string, string> } | undefined;
-
-/** TLS_CERT_FILE and TLS_KEY_FILE of a self-signed certificate for 127.0.0.1 (made once). */
-function tlsEnv(): Record<string, string> {
-  if (_certificate) return _certificate.env;
-  const dir = mkdtempSync(path.join(os.tmpdir(), "graceful-protocols-"));
-  const cert = path.join(dir, "cert.pem");
-  const key = path.join(dir, "key.pem");
-  const made = spawnSync("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-  ], { encoding: "utf8" });
-  if (made.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`openssl could not make a certificate: ${made.stderr}`);
-  }
-  _certificate = { dir, env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key } };
-  return _certificate.env;
-}
-
-function removeCertificate(): void {
-  if (_certificate) rmSync(_certificate.dir, { recursive: true, force: true });
-  _certificate = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

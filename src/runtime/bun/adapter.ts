@@ -102,6 +102,7 @@ export function _bunRuntime(bun: _BunLike, process: _ProcessLike): _Runtime {
         server: _bunServer(server, bun.version),
         hostname: server.hostname ?? options.hostname,
         port: server.port ?? options.port,
+        key: server,
       };
     },
     onSignal(name: SignalName, listener: () => void): () => void {

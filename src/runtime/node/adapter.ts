@@ -15,7 +15,9 @@ export function _nodeRuntime(process: _NodeProcessLike): _Runtime {
     name: "node",
     listen(options: _ListenOptions, fetch: _Fetch): _Listening {
       const listening = _nodeListen(process, options, fetch);
-      return { ...listening, server: _nodeServer(listening.server) };
+      let listenError: Error | undefined;
+      listening.bound.catch((error: Error) => (listenError = error));
+      return { ...listening, server: _nodeServer(listening.server, () => listenError) };
     },
     onSignal(name: SignalName, listener: () => void): () => void {
       process.on(name, listener);

@@ -16,6 +16,7 @@ export interface _NodeProcessLike {
     createRequire(path: string): (id: string) => unknown;
   };
   getBuiltinModule(id: "node:https"): { createServer: unknown };
+  getBuiltinModule(id: "node:http2"): { createSecureServer: unknown };
 }
 
 /** The part of @hono/node-server the library uses. */
@@ -23,7 +24,7 @@ interface _NodeServerModule {
   createAdaptorServer(options: {
     fetch: _Fetch;
     createServer?: unknown;
-    serverOptions?: { cert: string; key: string };
+    serverOptions?: { cert: string; key: string; allowHTTP1?: boolean };
   }): _NodeServerLike;
 }
 
@@ -46,10 +47,28 @@ function _loadNodeServer(process: _NodeProcessLike): _NodeServerModule {
   }
 }
 
+/** How @hono/node-server makes the server: plain HTTP, HTTPS, or HTTP/2 with HTTP/1.1 by ALPN. */
+function _serverMaker(
+  process: _NodeProcessLike,
+  options: _ListenOptions,
+): { createServer?: unknown; serverOptions?: { cert: string; key: string; allowHTTP1?: boolean } } {
+  const tls = options.tls;
+  if (tls === undefined) return {};
+  const serverOptions = { cert: tls.cert, key: tls.key };
+  if (!options.http2) {
+    return { createServer: process.getBuiltinModule("node:https").createServer, serverOptions };
+  }
+  // allowHTTP1: clients without h2 in ALPN (curl --http1.1, old agents) still get HTTP/1.1.
+  return {
+    createServer: process.getBuiltinModule("node:http2").createSecureServer,
+    serverOptions: { ...serverOptions, allowHTTP1: true },
+  };
+}
+
 /**
  * Creates the server and starts listening. Node binds asynchronously (it looks the host up first,
- * even an IP address): `bound` gives the address. A listen error (EADDRINUSE) comes as the
- * server's `error` event, which Node throws when nobody handles it.
+ * even an IP address): `bound` gives the address, or rejects with the listen error (EADDRINUSE),
+ * which would otherwise be the server's unhandled `error` event.
  */
 export function _nodeListen(
   process: _NodeProcessLike,
@@ -62,21 +81,15 @@ export function _nodeListen(
   bound: Promise<{ hostname: string; port: number }>;
 } {
   const { createAdaptorServer } = _loadNodeServer(process);
-  const tls = options.tls;
-  const server = createAdaptorServer({
-    fetch,
-    ...(tls
-      ? {
-        createServer: process.getBuiltinModule("node:https").createServer,
-        serverOptions: { cert: tls.cert, key: tls.key },
-      }
-      : {}),
-  });
+  const server = createAdaptorServer({ fetch, ..._serverMaker(process, options) });
   // @hono/node-ws: its sockets are tracked already (graceful's websocket()); it needs the server.
   (options.websocket as { injectWebSocket?(server: _NodeServerLike): void } | undefined)
     ?.injectWebSocket?.(server);
-  const bound = new Promise<{ hostname: string; port: number }>((resolve) => {
+  const bound = new Promise<{ hostname: string; port: number }>((resolve, reject) => {
+    const failed = (error: Error): void => reject(error);
+    server.once("error", failed);
     server.once("listening", () => {
+      server.off("error", failed);
       const address = server.address();
       resolve(
         typeof address === "object" && address !== null

@@ -20,6 +20,15 @@ export interface _NodeBindingsLike {
   readonly outgoing?: _NodeOutgoingLike;
 }
 
+/** Removes a connection header, where the headers can be changed (the library's own 503). */
+function _withoutConnection(response: Response): void {
+  try {
+    response.headers.delete("connection");
+  } catch {
+    // Immutable headers (a fetch() response passed through): Node drops the header itself.
+  }
+}
+
 /** The response path for `core`. */
 export function _nodeRespond(core: _Core): _Respond {
   const { tracker, findSse } = core;
@@ -29,10 +38,12 @@ export function _nodeRespond(core: _Core): _Respond {
     // Static methods such as Response.json() still make Node's own Response once
     // @hono/node-server has replaced the global one, so test the shape, not the class.
     if (typeof response === "object" && response !== null && "headers" in response) {
-      // HTTP/2 forbids connection headers (Node throws ERR_HTTP2_INVALID_CONNECTION_HEADERS);
-      // GOAWAY does that work there.
-      if (core.draining() && (bindings?.incoming?.httpVersionMajor ?? 1) < 2) {
-        response = _withConnectionClose(response);
+      // HTTP/2 forbids connection headers (Node warns and drops them); GOAWAY does that work
+      // there, so the deadline's 503 loses its `Connection: close` on HTTP/2.
+      if (core.draining()) {
+        if ((bindings?.incoming?.httpVersionMajor ?? 1) < 2) {
+          response = _withConnectionClose(response);
+        } else if (response.headers.has("connection")) _withoutConnection(response);
       }
       if (findSse && _isEventStream(response) && response.body !== null) {
         const held = new _WrappedBody(response.body, core.bodySettled);

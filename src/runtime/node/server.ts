@@ -12,6 +12,14 @@ export interface _NodeSessionLike {
   once(event: "close", listener: () => void): unknown;
 }
 
+/** A TLS connection of an HTTP/2 server, as the shutdown sees it. */
+export interface _NodeTlsSocketLike {
+  /** `"h2"`, or `"http/1.1"` / `false` for a client served HTTP/1.1 (`allowHTTP1`). */
+  readonly alpnProtocol: string | false | null;
+  destroy(): void;
+  once(event: "close", listener: () => void): unknown;
+}
+
 /**
  * The part of a `node:http`/`node:https` `Server` or a `node:http2` server the library uses;
  * `closeAllConnections` exists on the first two only.
@@ -23,7 +31,10 @@ export interface _NodeServerLike {
   closeIdleConnections?(): void;
   closeAllConnections?(): void;
   on(event: "session", listener: (session: _NodeSessionLike) => void): unknown;
+  on(event: "secureConnection", listener: (socket: _NodeTlsSocketLike) => void): unknown;
   once(event: "listening", listener: () => void): unknown;
+  once(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
 }
 
 /** Whether `value` looks like a Node `http.Server`, `https.Server` or HTTP/2 server. */
@@ -35,16 +46,28 @@ export function _isNodeServer(value: unknown): value is _NodeServerLike {
 }
 
 /**
- * Wraps a Node server for the shutdown sequence. HTTP/2 sessions are followed from here on (a
- * server from serve() is wrapped before it accepts), to send them GOAWAY when it closes.
+ * Wraps a Node server for the shutdown sequence. On an HTTP/2 server, sessions and HTTP/1.1
+ * connections (`allowHTTP1`) are followed from here on (a server from serve() is wrapped before
+ * it accepts): sessions get GOAWAY when it closes, and the deadline destroys both.
+ * `listenError` tells why a server from serve() never listened: its close() then fails with it.
  */
-export function _nodeServer(server: _NodeServerLike): _RuntimeServer {
+export function _nodeServer(
+  server: _NodeServerLike,
+  listenError: () => Error | undefined = () => undefined,
+): _RuntimeServer {
   const http1 = typeof server.closeAllConnections === "function";
   const sessions = new Set<_NodeSessionLike>();
+  // Node offers no closeAllConnections() on an HTTP/2 server for its HTTP/1.1 clients.
+  const http1Sockets = new Set<_NodeTlsSocketLike>();
   if (!http1) {
     server.on("session", (session) => {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
+    });
+    server.on("secureConnection", (socket) => {
+      if (socket.alpnProtocol === "h2") return;
+      http1Sockets.add(socket);
+      socket.once("close", () => http1Sockets.delete(socket));
     });
   }
   return {
@@ -58,16 +81,21 @@ export function _nodeServer(server: _NodeServerLike): _RuntimeServer {
       new Promise<void>((resolve, reject) => {
         server.close((error?: Error) => {
           // A server that never listened, or was closed by its owner already.
-          if (error && (error as { code?: string }).code !== "ERR_SERVER_NOT_RUNNING") {
+          const failed = listenError();
+          if (failed) reject(new Error(`it never listened: ${failed.message}`, { cause: failed }));
+          else if (error && (error as { code?: string }).code !== "ERR_SERVER_NOT_RUNNING") {
             reject(error);
           } else resolve();
         });
+        // Also the idle HTTP/1.1 connections of an HTTP/2 server with allowHTTP1 (Node ≥22).
         server.closeIdleConnections?.();
+        // GOAWAY: open streams finish, new ones are refused; the session closes after them.
         for (const session of sessions) session.close();
       }),
     force: () => {
       server.closeAllConnections?.();
       for (const session of sessions) session.destroy();
+      for (const socket of http1Sockets) socket.destroy();
     },
     // A connection whose response began before the drain (so without Connection: close) stays
     // open for keep-alive after it: let go of it once nothing is counted.
