@@ -18,6 +18,7 @@ import { _detectRuntime } from "./runtime/detect.ts";
 import type { _Fetch, _Runtime } from "./runtime/types.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
+import { _releaseInstance, _replaceInstance, type _Retire, type _Successor } from "./reload.ts";
 import { _signals, SIGNAL_NUMBERS, type SignalName } from "./signals.ts";
 import type { FetchHandler, Graceful, GracefulOptions } from "./types.ts";
 
@@ -140,6 +141,11 @@ class _ExitBarrier {
     this.#code = 0;
     exit(worst);
   }
+
+  /** Forgets a server that will not finish (a reloaded module replaced it). */
+  drop(server: object): void {
+    this.#pending.delete(server);
+  }
 }
 
 /**
@@ -259,7 +265,7 @@ export function _serveOn<H extends FetchHandler>(
   address(listening);
 
   const { logger, clock } = settings;
-  _ownProcess(rt, server, { signals, exit, logger, clock });
+  _ownProcess(rt, server, { signals, exit, logger, clock, key: listening.key });
 
   const listened = (): void => {
     if (onListen) onListen({ hostname: server.hostname, port: server.port, url: server.url });
@@ -278,16 +284,21 @@ export function _serveOn<H extends FetchHandler>(
 }
 
 /** What {@linkcode _ownProcess} needs of a graceful server. */
-type _Owned = Pick<
-  _GracefulServer<FetchHandler>,
-  "state" | "signal" | "shutdown" | "finished" | "_forceNow"
->;
+type _Owned =
+  & Pick<
+    _GracefulServer<FetchHandler>,
+    "state" | "signal" | "shutdown" | "finished" | "_forceNow"
+  >
+  & { _replacedBy?(next: _Successor): void };
 
 /**
  * serve()'s process policy for a server: `signals` start its shutdown (the same signal again
  * within a second is the same stop request; a later one exits at once with 128 + n, or cuts
  * in-flight work when exiting is off), and once it finished the process exits through `finish`
- * (the runtime's exit unless given) after the last server of the process that exits it.
+ * (the runtime's exit unless given) after the last server of the process that exits it. With a
+ * `key` (what a hot-reloaded module starts again: Bun's server, the process's default export),
+ * a later instance with the same key takes over: the earlier one's listeners go, it no longer
+ * holds the exit, and its shutdown is the later one's.
  */
 export function _ownProcess(
   rt: _Runtime,
@@ -298,6 +309,7 @@ export function _ownProcess(
     logger: Logger;
     clock: Clock;
     finish?: (code: number) => void;
+    key?: object;
   },
 ): void {
   const { signals, exit, logger, clock } = options;
@@ -305,7 +317,23 @@ export function _ownProcess(
   // When the first stop request arrived (a signal, or the shutdown began some other way).
   let stopAt: number | undefined;
   server.signal.addEventListener("abort", () => stopAt ??= clock.now(), { once: true });
-  const uninstall = signals.map((name) =>
+  const { key } = options;
+  let retire: _Retire | undefined;
+  let uninstall: (() => void)[] = [];
+  let exiting: _ExitBarrier | undefined;
+  if (key !== undefined) {
+    retire = (next) => {
+      for (const remove of uninstall) remove();
+      exiting?.drop(server);
+      server._replacedBy?.(next);
+    };
+    // Before this instance's listeners: Bun 1.2.23 stops delivering a signal once a listener of
+    // it is removed, even when another one was added before.
+    if (_replaceInstance(key, server, retire)) {
+      logger.info("the reloaded module's server replaces the previous instance");
+    }
+  }
+  uninstall = signals.map((name) =>
     rt.onSignal(name, () => {
       if (server.state === "serving") {
         logger.info(`${name} received`);
@@ -329,7 +357,6 @@ export function _ownProcess(
       }
     })
   );
-  let exiting: _ExitBarrier | undefined;
   if (exit) {
     const key = rt.process ?? rt;
     exiting = _barriers.get(key) ?? new _ExitBarrier();
@@ -337,6 +364,7 @@ export function _ownProcess(
     exiting.add(server);
   }
   server.finished.then((report) => {
+    if (retire !== undefined) _releaseInstance(key!, retire);
     for (const remove of uninstall) remove();
     exiting?.finish(server, report.exitCode, finish);
   });

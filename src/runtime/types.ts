@@ -61,6 +61,11 @@ export interface _Listening {
    * with the listen error (EADDRINUSE).
    */
   bound?: Promise<{ hostname: string; port: number }>;
+  /**
+   * Bun: the server object itself, which Bun.serve returns again for the same address when
+   * `bun --hot` reloads the module (a reloaded serve() replaces the earlier instance).
+   */
+  key?: object;
 }
 
 /** The fetch function handed to the runtime. */
@@ -134,12 +139,14 @@ export interface _DefaultExportRuntime {
   /**
    * Watches for the server the runtime starts for `exported`: `served` gets it when it listens
    * (with its address, where the runtime gives one then), and the runtime's own stop handling,
-   * if it has one, calls `stop` instead of closing that server itself.
+   * if it has one, calls `stop` instead of closing that server itself. `bypassed` is called
+   * where the runtime is seen serving the export without the call that hands its server over.
    */
   capture(
     exported: object,
     served: (server: _RuntimeServer, address?: { hostname: string; port: number }) => void,
     stop: () => Promise<void>,
+    bypassed?: () => void,
   ): void;
   /** Ends the process with `code` once the shutdown finished. */
   finish(code: number): void;
