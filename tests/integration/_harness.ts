@@ -62,16 +62,17 @@ function _runtimes(): RuntimeName[] {
   if (configured === undefined || configured === "") return ["deno", "bun"];
   const names = configured.split(",").map((name) => name.trim());
   for (const name of names) {
-    if (name !== "deno" && name !== "bun") {
+    // "node" alone runs the Node tests only (tests/integration/_node.ts reads it).
+    if (name !== "deno" && name !== "bun" && name !== "node") {
       throw new TypeError(
-        `GRACEFUL_ONLY must list "deno" and/or "bun" (comma-separated), received ${configured}`,
+        `GRACEFUL_ONLY must list "deno", "bun" and/or "node" (comma-separated), received ${configured}`,
       );
     }
   }
   return (["deno", "bun"] as const).filter((name) => names.includes(name));
 }
 
-/** The runtimes whose tests run: both, or those listed in `$GRACEFUL_ONLY` (`deno`, `bun`). */
+/** The runtimes whose tests run: both, or those listed in `$GRACEFUL_ONLY` (`deno`, `bun`, `node`). */
 export const RUNTIMES: readonly RuntimeName[] = _runtimes();
 
 function _version(binary: string): string {

@@ -1,9 +1,10 @@
 // The Node binaries the Node integration tests run examples/demo.ts on, and a demo started on one
 // of them. The runner stays `deno test`; the harness's raw clients and curl are shared.
 //
-// GRACEFUL_NODE: comma-separated paths of node binaries (.ci/run sets Node 22 and 24). Unset: the
-// cached installs `${GRACEFUL_RUNTIMES:-$HOME/.cache/graceful-serve/runtimes}/node-<major>/`
-// (npm install --prefix <that folder> node@<major>), else `node` on PATH when it is recent enough.
+// GRACEFUL_NODE: comma-separated paths of node binaries (.ci/run sets Node 22 and 24; test:compat
+// one at a time, with GRACEFUL_ONLY=node). Unset: the cached installs
+// `${GRACEFUL_RUNTIMES:-$HOME/.cache/graceful-serve/runtimes}/node-<major>/` (tools/compat/install.ts
+// puts them there), else `node` on PATH when it is recent enough.
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -69,6 +70,18 @@ export function nodeBinaries(): NodeBinary[] | string {
   return `no Node >= ${NODE_MINIMUM.join(".")} found (node on PATH: ${version ?? "none"}); ` +
     `install one with \`npm install --prefix ${join(_cacheRoot(), "node-22")} node@22\` or set ` +
     `GRACEFUL_NODE`;
+}
+
+/**
+ * Why GRACEFUL_ONLY leaves the Node tests out, or `false` when they run: it is unset, or it lists
+ * `node` (npm run test:compat runs one line at a time: `deno`, `bun` or `node`).
+ */
+export function nodeLeftOut(): string | false {
+  const only = process.env.GRACEFUL_ONLY;
+  if (only === undefined || only === "") return false;
+  return only.split(",").some((name) => name.trim() === "node")
+    ? false
+    : `GRACEFUL_ONLY=${only} leaves Node out`;
 }
 
 /** A demo running on Node. */

@@ -14,7 +14,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { BINARIES, type Exit, ROOT, RUNTIMES, within } from "./_harness.ts";
-import { nodeBinaries } from "./_node.ts";
+import { nodeBinaries, nodeLeftOut } from "./_node.ts";
 
 const FILES = [
   "README.md",
@@ -95,7 +95,7 @@ describe("the README's quick start", () => {
     const [name, ...args] = argv as [string, ...string[]];
     // GRACEFUL_ONLY names Deno and Bun lines (npm test's second pass, test:compat): Node sits out.
     const binaries = name === "node"
-      ? (typeof nodeBinaries() === "string" || process.env.GRACEFUL_ONLY
+      ? (typeof nodeBinaries() === "string" || nodeLeftOut() !== false
         ? []
         : (nodeBinaries() as { path: string }[]))
         .map((node) => node.path)

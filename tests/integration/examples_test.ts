@@ -14,7 +14,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import process from "node:process";
 import { after, afterEach, describe, it } from "node:test";
 import { BINARIES, type Exit, ROOT, RUNTIMES, sleep, within } from "./_harness.ts";
-import { nodeBinaries } from "./_node.ts";
+import { nodeBinaries, nodeLeftOut } from "./_node.ts";
 
 const BOUNDED = { timeout: 30_000 };
 
@@ -226,7 +226,8 @@ const nodes = nodeBinaries();
 function binariesOf(runner: Runner): { label: string; node: string }[] | string {
   if (runner === "node") {
     // GRACEFUL_ONLY names Deno and Bun lines (npm test's second pass, test:compat): Node sits out.
-    if (process.env.GRACEFUL_ONLY) return "GRACEFUL_ONLY leaves Node out";
+    const leftOut = nodeLeftOut();
+    if (leftOut !== false) return leftOut;
     return typeof nodes === "string"
       ? nodes
       : nodes.map((node) => ({ label: `node ${node.version}`, node: node.path }));

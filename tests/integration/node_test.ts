@@ -10,7 +10,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
-import process from "node:process";
 import { after, afterEach, describe, it } from "node:test";
 import {
   assertExit,
@@ -29,7 +28,7 @@ import {
   startProcess,
   within,
 } from "./_harness.ts";
-import { cleanupNode, type NodeBinary, nodeBinaries, startNodeDemo } from "./_node.ts";
+import { cleanupNode, nodeBinaries, type NodeBinary, nodeLeftOut, startNodeDemo } from "./_node.ts";
 import { removeCertificate, tlsEnv } from "./_tls.ts";
 
 const BOUNDED = { timeout: 15_000 };
@@ -106,12 +105,7 @@ function wsClient(
 
 const found = nodeBinaries();
 // GRACEFUL_ONLY names the runtimes tested (npm run test:compat runs one line at a time).
-const only = process.env.GRACEFUL_ONLY;
-const skip = typeof found === "string"
-  ? found
-  : only !== undefined && only !== ""
-  ? `GRACEFUL_ONLY=${only} leaves Node out`
-  : false;
+const skip = typeof found === "string" ? found : nodeLeftOut();
 const binaries = skip === false && typeof found !== "string" ? found : [];
 if (skip !== false) console.error(`\n*** SKIPPING the Node integration tests: ${skip} ***\n`);
 else {console.error(`Node servers run on: ${

@@ -1,84 +1,202 @@
-// The integration suite on every supported runtime line: installs the older releases
-// (tools/compat/install.ts), then runs tests/integration once per line with the servers on that
-// line's binary, and prints one summary table.
+// Every supported runtime line, checked the same way: installs the lines that are not pinned
+// (tools/compat/install.ts), then for each line runs
+// - the integration suite with the servers on that line's binary (Node lines: the Node tests,
+//   tests/integration/node_test.ts, examples_test.ts and docs_code_test.ts);
+// - the keep-alive load across SIGTERM, 5 shutdowns (tools/compat/race.ts; about 10 s a line):
+//   fails on any request lost on a reused connection, any bad response or exit;
+// - a quick `npm run bench:corun` of the plain handler, graceful ÷ raw on the fast path and on the
+//   public-API path, plus the raw-against-raw control (3 rounds of 1 s a case; 30-45 s a line):
+//   only the measurement must run, its figures are reported, never asserted (a shared machine is
+//   noisy; the figures of record come from full bench runs);
+// and prints one summary table of the runs and one of the figures per line.
 //
-//   npm run test:compat
-//   npm run test:compat -- --only=deno-2.5.7,bun-1.3.14 --filter="keep-alive" --timeout=300
+//   npm run test:compat                                     every line, everything (~14 min)
+//   npm run test:compat -- --only=deno-2.5.7,node-22 --filter="keep-alive" --timeout=300
+//   npm run test:compat -- --suites=race,bench --race-runs=10 --bench-rounds=5
 //
 // Per line:
-// - the runner stays `deno test` on the pinned Deno; GRACEFUL_DENO or GRACEFUL_BUN points the
-//   servers at the line's binary and GRACEFUL_ONLY keeps the other runtime's tests out (see
-//   tests/integration/_harness.ts);
+// - the runner stays `deno test` on the pinned Deno; GRACEFUL_DENO, GRACEFUL_BUN or GRACEFUL_NODE
+//   points the servers at the line's binary and GRACEFUL_ONLY keeps the other runtimes' tests out
+//   (see tests/integration/_harness.ts and _node.ts);
 // - on Deno lines, the tests that run Deno.serve inside the runner (deno_serve_test.ts) run a
 //   second time under the line's own `deno test`, since they test the runner's Deno.
-// Each run is bounded (--timeout, seconds, default 900): past it, its whole process group is
-// killed and the run counts as failed, with the results seen so far.
-// Logs and JUnit reports go to $TMPDIR/graceful-compat/. Exits 1 when any run failed.
+// Each run is bounded (tests: --timeout, seconds, default 900; the race and the benchmark: a few
+// minutes): past it, its whole process group is killed and the run counts as failed, with the
+// results seen so far. --filter applies to the tests only.
+// Logs, JUnit reports, the race's and the benchmark's JSON, and the summary (results.json,
+// results.md) go to $TMPDIR/graceful-compat/. Exits 1 when any run failed.
 
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { writeAtomically } from "../lib/results.ts";
 import { installLines, versionLine } from "./install.ts";
 import { ROOT, type RuntimeLine, runtimeLines } from "./lines.ts";
+import type { RaceReport } from "./race.ts";
 
-/** One `deno test` run of a line. */
+/** What a run checks. */
+type Kind = "tests" | "race" | "bench";
+const KINDS: readonly Kind[] = ["tests", "race", "bench"];
+
+/** One process run for a line. */
 interface Run {
   line: RuntimeLine;
+  kind: Kind;
   /** What the run covers, for the table. */
   suite: string;
+  /** Where its log (and report) go, without the extension. */
+  base: string;
   command: [string, ...string[]];
   env: Record<string, string>;
+  timeoutMs: number;
 }
 
-/** How one run went, by leaf test (a test without steps, or a step). */
+/** How one run went; tests are counted by leaf test (a test without steps, or a step). */
 interface Outcome {
   passed: number;
   failed: number;
   skipped: number;
-  /** The failed tests' names (`describe > it`). */
+  /** The failed tests' names (`describe > it`), or what went wrong. */
   failures: string[];
   durationMs: number;
   timedOut: boolean;
-  /** Exit code of the runner (null when killed). */
+  /** Exit code of the process (null when killed). */
   code: number | null;
+  race?: RaceReport;
+  bench?: BenchCase[];
+}
+
+/** One case of bench/corun.ts's results. */
+interface BenchCase {
+  name: string;
+  runtime: string;
+  ratio: { median: number; min: number; max: number };
+  cpuRatio: { median: number };
 }
 
 const OUT = join(tmpdir(), "graceful-compat");
+/** 3 rounds of 1 s: the least bench:corun allows, about 10 s a case. */
+const BENCH_SECONDS = 1;
 
 function _option(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
 }
 
-function _runs(lines: readonly RuntimeLine[], pinnedDeno: string, filter?: string): Run[] {
-  const runs: Run[] = [];
-  const filterArgs = filter === undefined ? [] : [`--filter=${filter}`];
-  for (const line of lines) {
-    const env = {
-      [line.runtime === "deno" ? "GRACEFUL_DENO" : "GRACEFUL_BUN"]: line.binary,
-      GRACEFUL_ONLY: line.runtime,
-      NO_COLOR: "1",
-    };
-    runs.push({
+function _integer(name: string, fallback: number, low: number, high: number): number {
+  const raw = _option(name);
+  const value = Number(raw ?? fallback);
+  if (!Number.isInteger(value) || value < low || value > high) {
+    throw new RangeError(
+      `test:compat: --${name} must be an integer in ${low}..${high}, received ${raw}`,
+    );
+  }
+  return value;
+}
+
+/** The integration runs of one line. */
+function _testRuns(
+  line: RuntimeLine,
+  pinnedDeno: string,
+  filterArgs: string[],
+  timeoutMs: number,
+): Run[] {
+  const env = { [line.env]: line.binary, GRACEFUL_ONLY: line.runtime, NO_COLOR: "1" };
+  const run = (suite: string, binary: string, files: string[]): Run => {
+    const base = join(OUT, `${line.name}-${suite.split(" ")[0]}`);
+    return {
       line,
-      suite: "integration",
-      command: [pinnedDeno, "test", "--allow-all", ...filterArgs, "tests/integration"],
+      kind: "tests",
+      suite,
+      base,
+      command: [binary, "test", `--junit-path=${base}.xml`, "--allow-all", ...filterArgs, ...files],
       env,
-    });
-    if (line.runtime === "deno") {
+      timeoutMs,
+    };
+  };
+  if (line.runtime === "node") {
+    return [
+      run("node tests", pinnedDeno, [
+        "tests/integration/node_test.ts",
+        "tests/integration/examples_test.ts",
+        "tests/integration/docs_code_test.ts",
+      ]),
+    ];
+  }
+  const runs = [run("integration", pinnedDeno, ["tests/integration"])];
+  if (line.runtime === "deno") {
+    runs.push(
+      run("in-process (its own deno test)", line.binary, ["tests/integration/deno_serve_test.ts"]),
+    );
+  }
+  return runs;
+}
+
+function _runs(
+  lines: readonly RuntimeLine[],
+  pinnedDeno: string,
+  options: {
+    kinds: readonly Kind[];
+    filter: string | undefined;
+    timeoutMs: number;
+    raceRuns: number;
+    benchRounds: number;
+  },
+): Run[] {
+  const runs: Run[] = [];
+  const filterArgs = options.filter === undefined ? [] : [`--filter=${options.filter}`];
+  for (const line of lines) {
+    if (options.kinds.includes("tests")) {
+      runs.push(..._testRuns(line, pinnedDeno, filterArgs, options.timeoutMs));
+    }
+    if (options.kinds.includes("race")) {
+      const base = join(OUT, `${line.name}-race`);
       runs.push({
         line,
-        suite: "in-process (its own deno test)",
+        kind: "race",
+        suite: `keep-alive load across SIGTERM ×${options.raceRuns}`,
+        base,
+        // The client on CPU 1, the server on CPU 0 (race.ts pins it).
         command: [
-          line.binary,
-          "test",
+          "taskset",
+          "-c",
+          "1",
+          pinnedDeno,
+          "run",
           "--allow-all",
-          ...filterArgs,
-          "tests/integration/deno_serve_test.ts",
+          "tools/compat/race.ts",
+          `--line=${line.name}`,
+          `--runs=${options.raceRuns}`,
+          `--out=${base}.json`,
         ],
-        env,
+        env: { NO_COLOR: "1" },
+        timeoutMs: (60 + options.raceRuns * 20) * 1000,
+      });
+    }
+    if (options.kinds.includes("bench")) {
+      const base = join(OUT, `${line.name}-bench`);
+      // The plain handler's cases: on Deno the fast path, the public-API path and the control; on
+      // Bun the library (public APIs only) and the control; on Node whatever cases bench:corun has.
+      const only = line.runtime === "node" ? "node-" : `${line.runtime}-plain`;
+      runs.push({
+        line,
+        kind: "bench",
+        suite: `bench:corun --only=${only}`,
+        base,
+        command: [
+          pinnedDeno,
+          "run",
+          "--allow-all",
+          "bench/corun.ts",
+          `--rounds=${options.benchRounds}`,
+          `--seconds=${BENCH_SECONDS}`,
+          `--only=${only}`,
+          `--out=${base}`,
+        ],
+        env: { [line.env]: line.binary, NO_COLOR: "1" },
+        timeoutMs: (60 + options.benchRounds * 4 * 15) * 1000,
       });
     }
   }
@@ -153,19 +271,11 @@ function _fromConsole(log: string): Pick<Outcome, "passed" | "failed" | "skipped
   return outcome;
 }
 
-/** Where a run's log and JUnit report go, without the extension. */
-function _base(run: Run): string {
-  return join(OUT, `${run.line.name}-${run.suite.split(" ")[0]}`);
-}
-
-function _execute(run: Run, timeoutMs: number): Promise<Outcome> {
-  const base = _base(run);
-  const log = `${base}.log`;
-  const junit = `${base}.xml`;
-  rmSync(junit, { force: true });
+/** Runs one process, its output into `<base>.log` as it comes. */
+function _spawn(
+  run: Run,
+): Promise<{ code: number | null; timedOut: boolean; durationMs: number; output: string }> {
   const [command, ...args] = run.command;
-  // The report path goes right after `test`.
-  args.splice(1, 0, `--junit-path=${junit}`);
   const startedAt = performance.now();
   // Its own process group, so that a run past its time is killed with every server it started.
   const child = spawn(command, args, {
@@ -175,7 +285,7 @@ function _execute(run: Run, timeoutMs: number): Promise<Outcome> {
     detached: true,
   });
   // Written as it comes, so that a run that hangs can be watched (tail -f).
-  const file = createWriteStream(log);
+  const file = createWriteStream(`${run.base}.log`);
   let output = "";
   const onText = (text: string): void => {
     output += text;
@@ -191,22 +301,109 @@ function _execute(run: Run, timeoutMs: number): Promise<Outcome> {
     } catch {
       // Already gone.
     }
-  }, timeoutMs);
+  }, run.timeoutMs);
   return new Promise((resolve) => {
     child.on("close", (code) => {
       clearTimeout(timer);
-      const durationMs = performance.now() - startedAt;
       file.end();
-      const counts = !timedOut && existsSync(junit)
-        ? _fromJunit(readFileSync(junit, "utf8"))
-        : _fromConsole(output);
-      resolve({ ...counts, durationMs, timedOut, code });
+      resolve({ code, timedOut, durationMs: performance.now() - startedAt, output });
     });
   });
 }
 
+function _readJson<T>(path: string): T | undefined {
+  return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) as T : undefined;
+}
+
+async function _execute(run: Run): Promise<Outcome> {
+  const report = run.kind === "bench" ? join(run.base, "corun.json") : `${run.base}.json`;
+  rmSync(run.kind === "tests" ? `${run.base}.xml` : report, { force: true });
+  const { code, timedOut, durationMs, output } = await _spawn(run);
+  const base = { durationMs, timedOut, code };
+  const tail = output.trim().split("\n").slice(-3).join(" / ");
+  if (run.kind === "tests") {
+    const junit = `${run.base}.xml`;
+    const counts = !timedOut && existsSync(junit)
+      ? _fromJunit(readFileSync(junit, "utf8"))
+      : _fromConsole(output);
+    return { ...counts, ...base };
+  }
+  if (run.kind === "race") {
+    const race = timedOut ? undefined : _readJson<RaceReport>(report);
+    if (race === undefined) {
+      return { passed: 0, failed: 1, skipped: 0, failures: [`no report: ${tail}`], ...base };
+    }
+    const failedRuns = race.details.filter((r) =>
+      r.lost.reused > 0 || r.badResponses > 0 || r.exit.killed || r.exit.code !== 0
+    );
+    return {
+      passed: race.runs - failedRuns.length,
+      failed: failedRuns.length,
+      skipped: 0,
+      failures: failedRuns.map((r) =>
+        `shutdown #${r.rep + 1}: ${r.lost.reused} lost on reused connections, ${r.badResponses} ` +
+        `bad responses, exit ${r.exit.killed ? "killed" : r.exit.code}`
+      ),
+      race,
+      ...base,
+    };
+  }
+  const bench = timedOut ? undefined : _readJson<{ results: BenchCase[] }>(report)?.results;
+  if (bench === undefined || code !== 0) {
+    return { passed: 0, failed: 1, skipped: 0, failures: [`bench:corun failed: ${tail}`], ...base };
+  }
+  // No case for this runtime: said in both tables, not a failure of the line.
+  const skipped = bench.length === 0 ? 1 : 0;
+  return { passed: bench.length, failed: 0, skipped, failures: [], bench, ...base };
+}
+
 function _seconds(ms: number): string {
   return `${(ms / 1000).toFixed(0)} s`;
+}
+
+function _failed(outcome: Outcome): boolean {
+  return outcome.timedOut || outcome.failed > 0 || outcome.code !== 0;
+}
+
+/** A markdown table, padded. */
+function _table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const format = (cells: string[]): string =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
+  return [format(header), format(widths.map((w) => "-".repeat(w))), ...rows.map(format)]
+    .join("\n");
+}
+
+/** graceful ÷ raw, requests served in the same seconds (CPU per request in brackets). */
+function _ratio(c: BenchCase | undefined): string {
+  return c === undefined
+    ? "-"
+    : `${c.ratio.median.toFixed(2)} (${c.ratio.min.toFixed(2)}–${c.ratio.max.toFixed(2)}; CPU ${
+      c.cpuRatio.median.toFixed(2)
+    })`;
+}
+
+/** The benchmark columns of one line: fast path, public-API path, raw ÷ raw control. */
+function _benchCells(line: RuntimeLine, cases: BenchCase[] | undefined): string[] {
+  if (cases === undefined) return ["-", "-", "-"];
+  if (cases.length === 0) return [`no ${line.runtime} case in bench:corun`, "-", "-"];
+  const named = (suffix: string): BenchCase | undefined =>
+    cases.find((c) => c.name === `${line.runtime}-plain${suffix}`);
+  const control = cases.find((c) => c.name.endsWith(" control"));
+  if (line.runtime === "deno") {
+    return [_ratio(named("")), _ratio(named(" public API")), _ratio(control)];
+  }
+  // Bun and Node: the library reads no runtime internals, its only path is on public APIs.
+  const library = line.runtime === "bun" ? named("") : cases.find((c) => c !== control);
+  return ["none (public APIs only)", _ratio(library), _ratio(control)];
+}
+
+function _raceCell(race: RaceReport | undefined): string {
+  if (race === undefined) return "-";
+  const exits = race.runs - race.badExits;
+  return `${race.lostReused} lost on reused, ${race.badResponses} bad; ${race.ok} answered ` +
+    `(${race.okAfterSigterm} after SIGTERM); ${race.lostFresh} reset at the listener close; exit 0 ` +
+    `${exits}/${race.runs}, ≤ ${Math.round(race.maxExitMs)} ms`;
 }
 
 async function main(): Promise<number> {
@@ -219,6 +416,16 @@ async function main(): Promise<number> {
       `test:compat: --timeout must be a number of seconds > 0, received ${_option("timeout")}`,
     );
   }
+  const kinds = (_option("suites")?.split(",") ?? [...KINDS]) as Kind[];
+  for (const kind of kinds) {
+    if (!KINDS.includes(kind)) {
+      throw new TypeError(
+        `test:compat: --suites lists unknown suite ${kind}; known: ${KINDS.join(", ")}`,
+      );
+    }
+  }
+  const raceRuns = _integer("race-runs", 5, 1, 50);
+  const benchRounds = _integer("bench-rounds", 3, 3, 31);
   const known = runtimeLines().map((line) => line.name);
   for (const name of only ?? []) {
     if (!known.includes(name)) {
@@ -232,10 +439,11 @@ async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
 
   const rows: { run: Run; outcome: Outcome }[] = [];
-  for (const run of _runs(lines, pinnedDeno.binary, filter)) {
+  const options = { kinds, filter, timeoutMs, raceRuns, benchRounds };
+  for (const run of _runs(lines, pinnedDeno.binary, options)) {
     console.error(`\n== ${versionLine(run.line)}: ${run.suite} (${run.line.binary})`);
-    console.error(`   log: ${_base(run)}.log`);
-    const outcome = await _execute(run, timeoutMs);
+    console.error(`   log: ${run.base}.log`);
+    const outcome = await _execute(run);
     rows.push({ run, outcome });
     console.error(
       `   ${outcome.passed} passed, ${outcome.failed} failed, ${outcome.skipped} skipped in ` +
@@ -244,36 +452,92 @@ async function main(): Promise<number> {
     for (const name of outcome.failures) console.error(`   FAILED ${name}`);
   }
 
-  const header = ["line", "suite", "passed", "failed", "skipped", "duration", "result"];
-  const table = rows.map(({ run, outcome }) => [
-    run.line.name + (run.line.pinned ? " (pinned)" : ""),
-    run.suite,
-    String(outcome.passed),
-    String(outcome.failed),
-    String(outcome.skipped),
-    _seconds(outcome.durationMs),
-    outcome.timedOut
-      ? `timed out after ${_seconds(timeoutMs)}`
-      : outcome.failed > 0 || outcome.code !== 0
-      ? "FAIL"
-      : "pass",
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const format = (cells: string[]): string =>
-    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
-  console.log(`\nServers per line; runner: ${versionLine(pinnedDeno)}`);
-  console.log(format(header));
-  console.log(format(widths.map((w) => "-".repeat(w))));
-  for (const row of table) console.log(format(row));
-  for (const { run, outcome } of rows) {
-    if (outcome.failures.length === 0) continue;
-    console.log(`\n${run.line.name}, ${run.suite}: failed`);
-    for (const name of outcome.failures) console.log(`- ${name}`);
-  }
-  console.log(`\ntest:compat took ${_seconds(performance.now() - startedAt)}; logs in ${OUT}`);
-  return rows.some(({ outcome }) => outcome.timedOut || outcome.failed > 0 || outcome.code !== 0)
-    ? 1
-    : 0;
+  const label = (line: RuntimeLine): string => line.name + (line.pinned ? " (pinned)" : "");
+  const runsTable = _table(
+    ["line", "suite", "passed", "failed", "skipped", "duration", "result"],
+    rows.map(({ run, outcome }) => [
+      label(run.line),
+      run.suite,
+      String(outcome.passed),
+      String(outcome.failed),
+      String(outcome.skipped),
+      _seconds(outcome.durationMs),
+      outcome.timedOut
+        ? `timed out after ${_seconds(run.timeoutMs)}`
+        : _failed(outcome)
+        ? "FAIL"
+        : outcome.passed === 0 && outcome.skipped > 0
+        ? `SKIPPED: no ${run.line.runtime} case`
+        : "pass",
+    ]),
+  );
+  const perLine = lines.map((line) => {
+    const mine = rows.filter((row) => row.run.line === line);
+    const of = (kind: Kind) => mine.find((row) => row.run.kind === kind)?.outcome;
+    return [
+      label(line),
+      versionLine(line),
+      mine.some((row) => _failed(row.outcome)) ? "FAIL" : "pass",
+      _raceCell(of("race")?.race),
+      ..._benchCells(line, of("bench")?.bench),
+    ];
+  });
+  const figuresTable = _table(
+    [
+      "line",
+      "release",
+      "result",
+      `keep-alive load across SIGTERM (${raceRuns} shutdowns, 32 sockets)`,
+      "graceful ÷ raw: fast path",
+      "public-API path",
+      "raw ÷ raw control",
+    ],
+    perLine,
+  );
+  const failures = rows.filter(({ outcome }) => outcome.failures.length > 0).map((
+    { run, outcome },
+  ) => [`\n${run.line.name}, ${run.suite}: failed`, ...outcome.failures.map((n) => `- ${n}`)]);
+  const md = [
+    `Servers per line; runner: ${versionLine(pinnedDeno)}`,
+    "",
+    runsTable,
+    "",
+    `Per line. Benchmark: requests served in the same seconds, graceful ÷ raw, plain handler, ` +
+    `median (min–max) of ${benchRounds} rounds of ${BENCH_SECONDS} s, CPU per request ` +
+    `graceful ÷ raw; reported, not asserted.`,
+    "",
+    figuresTable,
+    ...failures.flat(),
+    "",
+  ].join("\n");
+  console.log(`\n${md}`);
+  await writeAtomically(join(OUT, "results.md"), md);
+  await writeAtomically(
+    join(OUT, "results.json"),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        argv: process.argv.slice(2),
+        runs: rows.map(({ run, outcome }) => ({
+          line: run.line.name,
+          release: versionLine(run.line),
+          suite: run.suite,
+          command: run.command,
+          env: run.env,
+          ...outcome,
+          // The race's every run is in <line>-race.json.
+          race: outcome.race && { ...outcome.race, details: undefined },
+        })),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  console.log(
+    `\ntest:compat took ${_seconds(performance.now() - startedAt)}; logs and results ` +
+      `(results.md, results.json) in ${OUT}`,
+  );
+  return rows.some(({ outcome }) => _failed(outcome)) ? 1 : 0;
 }
 
 if (import.meta.main) process.exit(await main());
