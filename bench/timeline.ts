@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Children } from "../tools/lib/children.ts";
 import { requireTool } from "../tools/lib/commands.ts";
 import { pinSelf } from "../tools/lib/proc.ts";
-import { writeAtomically } from "../tools/lib/results.ts";
+import { formatResults, writeAtomically } from "../tools/lib/results.ts";
 import { type RuntimeName, runtimes } from "../tools/lib/runtimes.ts";
 import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import {
@@ -120,6 +120,8 @@ function picture(results: TimelineResults): TimelinePicture {
 
 async function render(results: TimelineResults): Promise<void> {
   await writeAtomically(SVG_PATH, timelineSvg(picture(results)));
+  // As `deno fmt --check` (npm run check) wants the file.
+  await formatResults(ROOT, [SVG_PATH]);
   log(`timeline: wrote ${relative(ROOT, SVG_PATH)}`);
 }
 
