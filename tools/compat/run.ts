@@ -13,6 +13,7 @@
 //   npm run test:compat                                     every line, everything (~14 min)
 //   npm run test:compat -- --only=deno-2.5.7,node-22 --filter="keep-alive" --timeout=300
 //   npm run test:compat -- --suites=race,bench --race-runs=10 --bench-rounds=5
+//   npm run test:compat -- --skip-tests=pinned,node      (CI: npm test ran those lines' tests)
 //
 // Per line:
 // - the runner stays `deno test` on the pinned Deno; GRACEFUL_DENO, GRACEFUL_BUN or GRACEFUL_NODE
@@ -134,11 +135,20 @@ function _testRuns(
   return runs;
 }
 
+/** Whether `tokens` name `line`: its name, its runtime (`node`), or `pinned`. */
+function _selects(line: RuntimeLine, tokens: readonly string[]): boolean {
+  return tokens.some((token) =>
+    token === line.name || token === line.runtime || (token === "pinned" && line.pinned)
+  );
+}
+
 function _runs(
   lines: readonly RuntimeLine[],
   pinnedDeno: string,
   options: {
     kinds: readonly Kind[];
+    /** Lines whose tests do not run here (their names, their runtime's, or `pinned`). */
+    skipTests: readonly string[];
     filter: string | undefined;
     timeoutMs: number;
     raceRuns: number;
@@ -148,7 +158,7 @@ function _runs(
   const runs: Run[] = [];
   const filterArgs = options.filter === undefined ? [] : [`--filter=${options.filter}`];
   for (const line of lines) {
-    if (options.kinds.includes("tests")) {
+    if (options.kinds.includes("tests") && !_selects(line, options.skipTests)) {
       runs.push(..._testRuns(line, pinnedDeno, filterArgs, options.timeoutMs));
     }
     if (options.kinds.includes("race")) {
@@ -424,6 +434,7 @@ async function main(): Promise<number> {
       );
     }
   }
+  const skipTests = _option("skip-tests")?.split(",") ?? [];
   const raceRuns = _integer("race-runs", 5, 1, 50);
   const benchRounds = _integer("bench-rounds", 3, 3, 31);
   const known = runtimeLines().map((line) => line.name);
@@ -434,12 +445,20 @@ async function main(): Promise<number> {
       );
     }
   }
+  for (const token of skipTests) {
+    if (!runtimeLines().some((line) => _selects(line, [token]))) {
+      throw new TypeError(
+        `test:compat: --skip-tests lists ${token}, which is no line, runtime or "pinned"; ` +
+          `lines: ${known.join(", ")}`,
+      );
+    }
+  }
   const lines = installLines().filter((line) => only === undefined || only.includes(line.name));
   const pinnedDeno = runtimeLines().find((line) => line.runtime === "deno" && line.pinned)!;
   mkdirSync(OUT, { recursive: true });
 
   const rows: { run: Run; outcome: Outcome }[] = [];
-  const options = { kinds, filter, timeoutMs, raceRuns, benchRounds };
+  const options = { kinds, skipTests, filter, timeoutMs, raceRuns, benchRounds };
   for (const run of _runs(lines, pinnedDeno.binary, options)) {
     console.error(`\n== ${versionLine(run.line)}: ${run.suite} (${run.line.binary})`);
     console.error(`   log: ${run.base}.log`);
@@ -466,7 +485,7 @@ async function main(): Promise<number> {
         ? `timed out after ${_seconds(run.timeoutMs)}`
         : _failed(outcome)
         ? "FAIL"
-        : outcome.passed === 0 && outcome.skipped > 0
+        : run.kind === "bench" && outcome.bench?.length === 0
         ? `SKIPPED: no ${run.line.runtime} case`
         : "pass",
     ]),
@@ -507,6 +526,14 @@ async function main(): Promise<number> {
     `graceful ÷ raw; reported, not asserted.`,
     "",
     figuresTable,
+    ...(kinds.includes("tests") && skipTests.length > 0
+      ? [
+        "",
+        `Tests not run here (--skip-tests=${skipTests.join(",")}): ${
+          lines.filter((line) => _selects(line, skipTests)).map((line) => line.name).join(", ")
+        }.`,
+      ]
+      : []),
     ...failures.flat(),
     "",
   ].join("\n");
