@@ -14,6 +14,7 @@ import {
   cleanup,
   curl,
   type Demo,
+  releaseBefore,
   ROOT,
   runtimeLabel,
   RUNTIMES,
@@ -23,24 +24,27 @@ import {
 
 afterEach(cleanup);
 
-/** How the app hands itself to the library. */
-type Mode = "serve" | "attach" | "export";
+/** How the app hands itself to the library (`deno-export`: `deno serve` takes the address). */
+type Mode = "serve" | "attach" | "export" | "deno-export";
 
 const EDITS = 5;
 const SLOW_MS = 300;
+/** Longer than the 500 ms Deno ≥ 2.7.11's watcher waits for a run it restarts. */
+const SLOWER_MS = 1500;
 
 /**
- * The app: `/` answers its version, `/slow` after SLOW_MS; each version registers a hook that
- * names it. `attach` installs its own SIGTERM listener, as graceful()'s users do.
+ * The app: `/` answers its version, `/slow` after SLOW_MS, `/slower` after SLOWER_MS; each
+ * version registers a hook that names it. `attach` installs its own SIGTERM listener, as graceful()'s users do.
  */
 function app(mode: Mode, version: number, port: number): string {
   const mod = JSON.stringify(join(ROOT, "mod.ts"));
   const head = `import { graceful, gracefulExport, serve, stderrLogger } from ${mod};
 const VERSION = ${version};
 const fetch = async (request: Request): Promise<Response> => {
-  if (new URL(request.url).pathname === "/slow") {
-    await new Promise((resolve) => setTimeout(resolve, ${SLOW_MS}));
-    return new Response("slow " + VERSION);
+  const path = new URL(request.url).pathname;
+  if (path === "/slow" || path === "/slower") {
+    await new Promise((resolve) => setTimeout(resolve, path === "/slow" ? ${SLOW_MS} : ${SLOWER_MS}));
+    return new Response(path.slice(1) + " " + VERSION);
   }
   return new Response("version " + VERSION);
 };
@@ -52,7 +56,11 @@ const hook = () => console.error("hook of version " + VERSION);
     case "serve":
       return head + `serve(fetch, ${options}).onShutdown(hook);\n`;
     case "export":
-      return head + `const server = gracefulExport(fetch, ${options});
+    case "deno-export":
+      return head +
+        `const server = gracefulExport(fetch, ${
+          mode === "export" ? options : "{ timeout: 5000, onListen }"
+        });
 server.onShutdown(hook);
 export default server;
 void graceful;
@@ -106,7 +114,7 @@ function count(text: string, what: string): number {
 /** The copy of the app, its process, and a way to edit it in place. */
 async function startEdited(
   runtime: string,
-  argv: (file: string) => string[],
+  argv: (file: string, port: number) => string[],
   mode: Mode,
 ): Promise<{ child: Demo<string>; port: number; edit: (version: number) => void }> {
   const dir = mkdtempSync(join(tmpdir(), "graceful-reload-"));
@@ -115,7 +123,7 @@ async function startEdited(
   // Written in place (same inode): a rename can make Bun 1.2's watcher lose the file.
   const edit = (version: number): void => writeFileSync(file, app(mode, version, port));
   edit(1);
-  const child = await startProcess(runtime, argv(file));
+  const child = await startProcess(runtime, argv(file, port));
   child.exited.finally(() => rmSync(dir, { recursive: true, force: true }));
   return { child, port, edit };
 }
@@ -151,5 +159,147 @@ describe("bun --hot: a reloaded module replaces the previous instance", {
       assert.equal(count(stderr, "hook of version"), 1, stderr);
       assert.match(stderr, new RegExp(`hook of version ${last}\\b`));
     });
+  }
+});
+
+// Deno's watcher (cli/util/file_watcher.rs): from 2.7.7 a restart first raises SIGTERM in the
+// running program and waits for it (5 s, 500 ms from 2.7.11) before dropping it; earlier
+// releases drop it at once (only a synchronous `unload` event runs). From 2.8.3, Deno.exit() in
+// a watched program ends that run only, so the watcher outlives a SIGTERM the program handles;
+// Ctrl-C (SIGINT) is the watcher's own from 2.5.3: until 2.7.7 it exits at once, dropping the run;
+// later it raises SIGINT and SIGTERM in the program, waits as for a restart, and exits.
+const DRAINS_ON_RESTART = !releaseBefore("deno", "2.7.7");
+const EXIT_ENDS_RUN_ONLY = !releaseBefore("deno", "2.8.3");
+const WAITS_500_MS = !releaseBefore("deno", "2.7.11");
+const SIGINT_DROPS_RUN = !releaseBefore("deno", "2.5.3") && releaseBefore("deno", "2.7.7");
+
+describe("deno --watch: an edit restarts the app, a signal stops it", {
+  skip: RUNTIMES.includes("deno") ? false : "GRACEFUL_ONLY leaves Deno out",
+}, () => {
+  const deno = runtimeLabel("deno");
+  const commands = {
+    "run --watch": (file: string) => [BINARIES.deno, "run", "--watch", "-A", file],
+    "serve --watch": (file: string, port: number) => [
+      BINARIES.deno,
+      "serve",
+      "--watch",
+      "-A",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      file,
+    ],
+  };
+  for (const [name, argv] of Object.entries(commands)) {
+    const mode: Mode = name === "run --watch" ? "serve" : "deno-export";
+
+    it(
+      `${deno}, ${name}: ${
+        DRAINS_ON_RESTART
+          ? "a request in flight during an edit completes, and the old version's hooks run"
+          : "an edit drops the request in flight with no report claiming it (no hook to drain)"
+      }`,
+      async () => {
+        const { child, port, edit } = await startEdited(deno, argv, mode);
+        await reloaded(port, 1, child);
+        const slow = curl(port, "/slow");
+        await sleep(SLOW_MS / 3);
+        edit(2);
+        await reloaded(port, 2, child);
+        const response = await slow;
+        const stderr = child.stderr();
+        if (DRAINS_ON_RESTART) {
+          assert.equal(response.status, 200, `the request in flight: ${response.error}\n${stderr}`);
+          assert.equal(response.body, "slow 1");
+          assert.match(stderr, /hook of version 1\b/);
+          assert.match(stderr, /shutdown complete in \d+ ms: \d+ completed, 0 cut/);
+        } else {
+          assert.equal(response.status, 0, `Deno dropped the run: ${response.body}\n${stderr}`);
+          assert.doesNotMatch(stderr, /shutdown complete|hook of version 1\b/);
+        }
+        child.kill("SIGINT");
+        await child.waitForExit(10_000);
+      },
+    );
+
+    if (WAITS_500_MS) {
+      it(`${deno}, ${name}: a request longer than the watcher's 500 ms is cut by Deno, and no report counts it`, async () => {
+        const { child, port, edit } = await startEdited(deno, argv, mode);
+        await reloaded(port, 1, child);
+        const slower = curl(port, "/slower");
+        await sleep(SLOW_MS / 3);
+        edit(2);
+        await reloaded(port, 2, child);
+        const response = await slower;
+        const stderr = child.stderr();
+        assert.equal(response.status, 0, `${response.body}\n${stderr}`);
+        assert.match(stderr, /shutdown started \(SIGTERM received\): 1 in flight/);
+        assert.doesNotMatch(stderr, /shutdown complete|hook of version 1\b/);
+        child.kill("SIGINT");
+        await child.waitForExit(10_000);
+      });
+    }
+
+    it(
+      `${deno}, ${name}: one SIGINT (Ctrl-C) ${
+        SIGINT_DROPS_RUN
+          ? "ends the watcher at once, dropping the request in flight (Deno's own Ctrl-C)"
+          : "drains the request in flight once and ends the watcher with 0"
+      }`,
+      async () => {
+        const { child, port, edit } = await startEdited(deno, argv, mode);
+        await reloaded(port, 1, child);
+        edit(2);
+        await reloaded(port, 2, child);
+        const slow = curl(port, "/slow");
+        await sleep(SLOW_MS / 3);
+        const before = count(child.stderr(), "shutdown started");
+        child.kill("SIGINT");
+        const exit = await child.waitForExit(10_000);
+        const response = await slow;
+        const stderr = child.stderr();
+        assertExit(exit, 0, child);
+        if (SIGINT_DROPS_RUN) {
+          assert.equal(response.status, 0, `Deno dropped the run: ${response.body}\n${stderr}`);
+          assert.doesNotMatch(stderr, /shutdown complete/);
+          return;
+        }
+        assert.equal(response.status, 200, `the request in flight: ${response.error}\n${stderr}`);
+        assert.equal(response.body, "slow 2");
+        assert.equal(count(stderr, "shutdown started") - before, 1, stderr);
+        assert.match(stderr, /hook of version 2\b/);
+      },
+    );
+
+    it(
+      `${deno}, ${name}: one SIGTERM drains the request in flight; ${
+        EXIT_ENDS_RUN_ONLY
+          ? "the watcher outlives it (Deno.exit ends the run only) until a second SIGTERM"
+          : "the process exits with 0"
+      }`,
+      async () => {
+        const { child, port } = await startEdited(deno, argv, mode);
+        await reloaded(port, 1, child);
+        const slow = curl(port, "/slow");
+        await sleep(SLOW_MS / 3);
+        child.kill("SIGTERM");
+        const response = await slow;
+        assert.equal(response.status, 200, `the request in flight: ${response.error}`);
+        assert.equal(response.body, "slow 1");
+        if (EXIT_ENDS_RUN_ONLY) {
+          await child.waitForStderr("Restarting on file change", 5_000);
+          assert.equal(child.hasExited, false);
+          // The run and its listeners are gone: the signal's default action ends the watcher.
+          child.kill("SIGTERM");
+          const exit = await child.waitForExit(10_000);
+          assert.equal(exit.signal ?? exit.code, exit.signal === null ? 143 : "SIGTERM");
+        } else {
+          assertExit(await child.waitForExit(10_000), 0, child);
+        }
+        assert.equal(count(child.stderr(), "shutdown started"), 1, child.stderr());
+        assert.match(child.stderr(), /hook of version 1\b/);
+      },
+    );
   }
 });
