@@ -109,10 +109,10 @@ function picture(results: TimelineResults): TimelinePicture {
       label(results.runtime, results.versions[results.runtime] ?? "")
     }`,
     subtitle: `${results.sockets} keep-alive sockets (${
-      rate.map(k).join(" and ")
-    } req/s before SIGTERM), no load balancer. Measured ${
+      rate.map(k).join(" / ")
+    } req/s before SIGTERM), no load balancer. ${
       results.date.slice(0, 10)
-    } with ${results.command} (seed ${results.seed}).`,
+    }, ${results.command}, seed ${results.seed}.`,
     sockets: results.sockets,
     lanes: results.lanes.map(({ title, run }) => ({ title, run })),
   };
