@@ -89,12 +89,12 @@ const _TOP = 70;
 
 const _STYLE = `
 .bg{fill:#ffffff}.fg{fill:#1f2328}.mute{fill:#59636e}.grid{stroke:#d1d9e0}.axis{stroke:#59636e}
-.flight{stroke:#0969da;fill:none}.area{fill:#0969da;fill-opacity:.18}.close{fill:#bf8700}.lost{stroke:#cf222e;fill:#cf222e}
+.flight{stroke:#0969da;fill:none}.area{fill:#0969da;fill-opacity:.18}.close{fill:#bf8700}.lost{stroke:#cf222e;fill:#cf222e}.lostn{fill:#cf222e;font-size:11px}
 .refused{stroke:#818b98}.mark{stroke:#1f2328}.listener{stroke:#8250df}.lastbyte{stroke:#1a7f37}
 .sigterm{stroke:#59636e}
 @media (prefers-color-scheme:dark){.bg{fill:#0d1117}.fg{fill:#f0f6fc}.mute{fill:#9198a1}
 .grid{stroke:#3d444d}.axis{stroke:#9198a1}.flight{stroke:#4493f8;fill:none}.area{fill:#4493f8;fill-opacity:.25}.close{fill:#d29922}
-.lost{stroke:#f85149;fill:#f85149}.refused{stroke:#9198a1}.mark{stroke:#f0f6fc}
+.lost{stroke:#f85149;fill:#f85149}.lostn{fill:#f85149}.refused{stroke:#9198a1}.mark{stroke:#f0f6fc}
 .listener{stroke:#ab7df8}.lastbyte{stroke:#3fb950}.sigterm{stroke:#9198a1}}
 text{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;font-size:12px}
 .t{font-size:16px;font-weight:600}.h{font-size:13px;font-weight:600}`;
@@ -211,6 +211,18 @@ function _lane(
     return `M${_n(cx - 3)} ${cy - 3}l6 6m0 -6l-6 6`;
   }).join("");
   if (crosses) out.push(`<path class="lost" stroke-width="1.5" d="${crosses}"/>`);
+  // Losses often fall within a ms of each other: their crosses overlap, so each cluster says how many.
+  const xs = lost.map((f) => x(Math.min(Math.max(f.endMs, fromMs), toMs))).sort((a, b) => a - b);
+  for (let i = 0; i < xs.length;) {
+    let j = i + 1;
+    while (j < xs.length && xs[j]! - xs[j - 1]! < 8) j++;
+    if (j - i > 1) {
+      out.push(
+        `<text class="lostn" x="${_n(xs[j - 1]! + 6)}" y="${markTop + 11}">${j - i}</text>`,
+      );
+    }
+    i = j;
+  }
 
   // The moments: SIGTERM, the listener closed (server log), the last 2xx response, the exit.
   const bottom = markTop + _STRIP_H;
