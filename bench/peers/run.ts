@@ -51,6 +51,12 @@ export const PEERS: readonly Peer[] = [
   },
   { id: "srvx", label: "srvx 1.0 `gracefulShutdown`", script: "bench/peers/srvx.ts" },
   { id: "library", label: "**@graceful/serve** `serve()`", script: "bench/peers/library.ts" },
+  {
+    id: "library-drain-1000",
+    label: "**@graceful/serve** `serve()`, `drainDelay: 1000`",
+    script: "bench/peers/library.ts",
+    env: { DRAIN_DELAY_MS: "1000" },
+  },
 ];
 
 /**

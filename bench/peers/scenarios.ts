@@ -31,6 +31,8 @@ export interface Peer {
   label: string;
   /** Relative to the repository root. */
   script: string;
+  /** Added to the fixture's environment. */
+  env?: Record<string, string>;
 }
 
 /** What a scenario needs to run. */
@@ -106,6 +108,7 @@ export async function startFixture(
       PORT: "0",
       HOSTNAME: "127.0.0.1",
       DEADLINE_MS: String(ctx.deadlineMs),
+      ...peer.env,
     },
   });
   const match = await child.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000);
@@ -237,61 +240,86 @@ const inFlight: Scenario = {
     }),
 };
 
-/** Keep-alive reuse: how many fresh processes each peer gets (the race differs per run). */
+/**
+ * Keep-alive reuse: when, after SIGTERM, the second request is written (ms; one fresh process
+ * each), and how many times each is played.
+ */
+const REUSE_OFFSETS_MS: readonly number[] = [0, 50];
+
 function _reuseReps(ctx: ScenarioContext): number {
-  return ctx.quick ? 2 : 5;
+  return ctx.quick ? 1 : 3;
+}
+
+/** One keep-alive reuse: the second request written `offsetMs` after SIGTERM. */
+function _reuseOnce(
+  ctx: ScenarioContext,
+  peer: Peer,
+  offsetMs: number,
+): Promise<ScenarioResult> {
+  return _withFixture(ctx, "keep-alive-reuse", peer, async (child, port) => {
+    const reused = await send(port, "GET", "/");
+    const first = await reused.response();
+    if (first.status !== 200) throw new Error(`GET / answered ${first.status} before SIGTERM`);
+    // Keeps every peer draining, so that the process is still there when the request comes.
+    const slow = await send(port, "GET", "/slow?ms=1000");
+    await _sleep(100);
+    const sigtermAt = performance.now();
+    child.kill("SIGTERM");
+    if (offsetMs > 0) await _sleep(offsetMs);
+    const finBefore = reused.isClosed;
+    let writeError = "";
+    await reused.write(requestHead("GET", "/")).catch((error: NodeJS.ErrnoException) => {
+      writeError = error.code ?? error.message;
+    });
+    const outcome = await _outcome(reused, ctx.killAfterMs + 1_000);
+    const closed = await reused.closed;
+    const exit = await awaitExit(ctx, child, sigtermAt);
+    slow.destroy();
+    const answered = !(outcome instanceof Error) && outcome.status === 200;
+    const seen = writeError !== "" ? `write failed (${writeError})` : _outcomeWords(outcome);
+    const fin = finBefore
+      ? ` (idle connection closed ${_round(closed.at - sigtermAt)} ms after SIGTERM)`
+      : "";
+    return {
+      ...exit,
+      pass: answered && _exitedInTime(ctx, exit),
+      lost: answered ? 0 : 1,
+      client: `+${offsetMs} ms: ${seen}${fin}`,
+    };
+  });
 }
 
 const keepAliveReuse: Scenario = {
   id: "keep-alive-reuse",
   title: "keep-alive reuse in the drain",
-  passes: "on a keep-alive connection that carried a response before SIGTERM, a second GET / " +
-    "written right after the SIGTERM was sent (the request crosses the shutdown, as a busy " +
-    "client's does) gets a complete response (with or without Connection: close), never an EOF " +
-    "or a reset; a slow request keeps the process draining meanwhile. Played on 5 fresh " +
-    "processes (2 in quick mode); every one must pass",
+  passes: "on a keep-alive connection that carried a response before SIGTERM, a second GET / is " +
+    `written ${REUSE_OFFSETS_MS.map((ms) => `${ms} ms`).join(" or ")} after SIGTERM (one fresh ` +
+    "process each; the client writes even when the server's FIN already came, as a client that " +
+    "has not read it yet does) and must get a complete response (with or without Connection: " +
+    "close), never an EOF or a reset; a slow request keeps the process draining meanwhile. Each " +
+    "offset is played 3 times (once in quick mode); every run must pass",
   run: async (ctx, peer) => {
     const runs: ScenarioResult[] = [];
-    for (let rep = 0; rep < _reuseReps(ctx); rep++) {
-      runs.push(
-        await _withFixture(ctx, "keep-alive-reuse", peer, async (child, port) => {
-          const reused = await send(port, "GET", "/");
-          const first = await reused.response();
-          if (first.status !== 200) {
-            throw new Error(`GET / answered ${first.status} before SIGTERM`);
-          }
-          // Keeps every peer draining, so that the process is still there when the request comes.
-          const slow = await send(port, "GET", "/slow?ms=1000");
-          await _sleep(100);
-          const sigtermAt = performance.now();
-          child.kill("SIGTERM");
-          let writeError = "";
-          await reused.write(requestHead("GET", "/")).catch((error: NodeJS.ErrnoException) => {
-            writeError = error.code ?? error.message;
-          });
-          const outcome = await _outcome(reused, ctx.killAfterMs + 1_000);
-          const exit = await awaitExit(ctx, child, sigtermAt);
-          slow.destroy();
-          const answered = !(outcome instanceof Error) && outcome.status === 200;
-          return {
-            ...exit,
-            pass: answered && _exitedInTime(ctx, exit),
-            lost: answered ? 0 : 1,
-            client: writeError !== "" ? `write failed (${writeError})` : _outcomeWords(outcome),
-          };
-        }),
-      );
+    for (const offsetMs of REUSE_OFFSETS_MS) {
+      for (let rep = 0; rep < _reuseReps(ctx); rep++) {
+        runs.push(await _reuseOnce(ctx, peer, offsetMs));
+      }
     }
     const seen = new Map<string, number>();
-    for (const r of runs) seen.set(r.client, (seen.get(r.client) ?? 0) + 1);
+    for (const r of runs) {
+      const key = r.client.replace(/closed \d+ ms after/, "closed ~ms after");
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
     const slowest = runs.reduce((w, r) => (r.sigtermToExitMs > w.sigtermToExitMs ? r : w));
     const error = runs.find((r) => r.error !== undefined);
+    const fins = runs.map((r) => /closed (\d+) ms after/.exec(r.client)?.[1]).filter((x) => x);
     return {
       ...slowest,
       pass: runs.every((r) => r.pass),
       lost: runs.reduce((total, r) => total + (r.lost ?? 0), 0),
-      client: `${runs.length} runs: ${[...seen].map(([what, n]) => `${n}× ${what}`).join("; ")}; ` +
-        `exits: ${runs.map(_exitWords).join("; ")}`,
+      client: [...seen].map(([what, n]) => `${n}× ${what.replace(" ~ms", "")}`).join("; ") +
+        (fins.length > 0 ? ` (FIN at ${fins.join(", ")} ms)` : "") +
+        `; slowest exit: ${_exitWords(slowest)}`,
       details: { runs },
       ...(error ? { error: error.error } : {}),
     };
