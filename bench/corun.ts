@@ -7,25 +7,32 @@
 //   npm run bench:corun                 9 rounds of 3 s per case (about 6 minutes)
 //   npm run bench:corun -- --rounds=5   fewer rounds (3..31)
 //   npm run bench:corun -- --out=DIR    results into DIR instead of bench/results/ (test:compat)
+//   npm run bench:corun -- --only=TEXT  the cases whose name has TEXT
 //
 // Cases: each runtime and app, graceful against raw; a raw-against-raw control per runtime (what
 // the method reads when both sides are the same code); and on Bun, graceful with
 // `sseFinalFrame: false` against raw, and raw against raw plus the library's check for SSE
 // responses alone (`response.headers.get("content-type")?.startsWith(...)`), which together split
-// the library's cost there into Bun's price of that check and the rest.
+// the library's cost there into Bun's price of that check and the rest (and of the
+// `response.headers` read alone); on Deno, the path on public APIs alone per handler shape, and
+// raw against raw plus that path's two runtime calls (a content-type read, an `info.completed`
+// reaction), alone and together: Deno's price of those calls.
 // Writes bench/results/corun.json and corun.md. Method: bench/README.md ("Side by side").
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Children } from "../tools/lib/children.ts";
 import { requireTool, versionLine } from "../tools/lib/commands.ts";
-import { cpuTicks } from "../tools/lib/proc.ts";
 import { writeAtomically } from "../tools/lib/results.ts";
-import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
-import { runWrk, wrkErrors } from "../tools/lib/wrk.ts";
+import { runtimes } from "../tools/lib/runtimes.ts";
 import { cpuModel, libraryRevision } from "./lib/meta.ts";
-import { startFixture } from "./lib/throughput.ts";
-import { max, median, medianInterval, min, prng, round } from "./lib/stats.ts";
+import {
+  type CaseResult,
+  type Side,
+  type SideBySideCase,
+  sideBySideCase,
+} from "./lib/side_by_side.ts";
+import { prng } from "./lib/stats.ts";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -33,41 +40,6 @@ const FIXTURE = join(BENCH, "servers", "hello.ts");
 const SERVER_CPU = 0;
 const WRK_CPU = 1;
 const WARMUP_S = 1;
-
-/** One side of a case: the fixture's environment. */
-interface Side {
-  label: string;
-  env: Record<string, string>;
-}
-
-interface Case {
-  name: string;
-  runtime: RuntimeCommand;
-  /** The anchor (ratio 1.00). */
-  a: Side;
-  /** The side whose cost is compared with the anchor's. */
-  b: Side;
-}
-
-interface Round {
-  requests: { a: number; b: number };
-  cpuTicks: { a: number; b: number };
-  /** b's requests ÷ a's, served in the same seconds. */
-  ratio: number;
-  /** b's CPU per request ÷ a's. */
-  cpuRatio: number;
-  errors: number;
-}
-
-interface CaseResult {
-  name: string;
-  runtime: string;
-  a: string;
-  b: string;
-  rounds: Round[];
-  ratio: { median: number; min: number; max: number; low: number; high: number };
-  cpuRatio: { median: number; min: number; max: number };
-}
 
 function parseArgs(
   args: readonly string[],
@@ -94,50 +66,6 @@ function parseArgs(
     }
   }
   return options;
-}
-
-async function oneRound(children: Children, c: Case, seconds: number): Promise<Round> {
-  const where = { root: ROOT, fixture: FIXTURE, cpu: SERVER_CPU };
-  const a = await startFixture(children, where, c.runtime, c.a.env);
-  const b = await startFixture(children, where, c.runtime, c.b.env);
-  try {
-    const load = (url: string, durationS: number) =>
-      runWrk(children, url, { durationS, cpu: WRK_CPU, cwd: ROOT });
-    await Promise.all([load(a.url, WARMUP_S), load(b.url, WARMUP_S)]);
-    const before = { a: cpuTicks(a.child.pid), b: cpuTicks(b.child.pid) };
-    const [wa, wb] = await Promise.all([load(a.url, seconds), load(b.url, seconds)]);
-    const ticks = { a: cpuTicks(a.child.pid) - before.a, b: cpuTicks(b.child.pid) - before.b };
-    return {
-      requests: { a: wa.requests, b: wb.requests },
-      cpuTicks: ticks,
-      ratio: wb.requests / wa.requests,
-      cpuRatio: (ticks.b / wb.requests) / (ticks.a / wa.requests),
-      errors: wrkErrors(wa) + wrkErrors(wb),
-    };
-  } finally {
-    await Promise.all([children.stop(a.child), children.stop(b.child)]);
-  }
-}
-
-function summarize(c: Case, rounds: Round[], random: () => number): CaseResult {
-  const ratios = rounds.map((r) => r.ratio);
-  const cpu = rounds.map((r) => r.cpuRatio);
-  const interval = medianInterval(ratios, random);
-  return {
-    name: c.name,
-    runtime: `${c.runtime.name} ${c.runtime.version}`,
-    a: c.a.label,
-    b: c.b.label,
-    rounds,
-    ratio: {
-      median: round(median(ratios)),
-      min: round(min(ratios)),
-      max: round(max(ratios)),
-      low: round(interval.low),
-      high: round(interval.high),
-    },
-    cpuRatio: { median: round(median(cpu)), min: round(min(cpu)), max: round(max(cpu)) },
-  };
 }
 
 function markdown(header: string, results: CaseResult[]): string {
@@ -179,7 +107,7 @@ async function main(): Promise<void> {
   try {
     const rts = await runtimes(ROOT);
     const side = (label: string, env: Record<string, string>): Side => ({ label, env });
-    const cases: Case[] = [];
+    const cases: SideBySideCase[] = [];
     for (const runtime of [rts.deno, rts.bun]) {
       const raw = side("raw", { MODE: "raw", APP: "plain" });
       cases.push({ name: `${runtime.name}-plain control`, runtime, a: raw, b: raw });
@@ -207,6 +135,12 @@ async function main(): Promise<void> {
         a: side(`raw ${app}`, { MODE: "raw", APP: app }),
         b: side(`raw ${app} + SSE check`, { MODE: "raw", APP: app, PROBE: "headers" }),
       });
+      cases.push({
+        name: `bun-${app} headers object`,
+        runtime: rts.bun,
+        a: side(`raw ${app}`, { MODE: "raw", APP: app }),
+        b: side(`raw ${app} + response.headers`, { MODE: "raw", APP: app, PROBE: "getter" }),
+      });
     }
     // The path on public APIs alone (Deno's internal slots switched off), each handler shape.
     for (const app of ["plain", "args", "hono"]) {
@@ -221,27 +155,32 @@ async function main(): Promise<void> {
         }),
       });
     }
+    // The public-API path's two calls alone on raw Deno (the same handler, plus a content-type read
+    // and one `info.completed` reaction per response): the runtime's price of those calls.
+    for (const probe of ["headers", "completed", "both"]) {
+      cases.push({
+        name: `deno-args public calls ${probe}`,
+        runtime: rts.deno,
+        a: side("raw args", { MODE: "raw", APP: "args" }),
+        b: side(`raw args + ${probe}`, { MODE: "raw", APP: "args", PROBE: probe }),
+      });
+    }
     const random = prng(1);
     const results: CaseResult[] = [];
+    const settings = {
+      children,
+      root: ROOT,
+      fixture: FIXTURE,
+      serverCpu: SERVER_CPU,
+      wrkCpu: WRK_CPU,
+      warmupS: WARMUP_S,
+      seconds: options.seconds,
+    };
+    const log = (line: string): void => console.error(line);
     for (
       const c of cases.filter((c) => options.only === undefined || c.name.includes(options.only))
     ) {
-      const rounds: Round[] = [];
-      for (let i = 0; i < options.rounds; i++) {
-        const r = await oneRound(children, c, options.seconds);
-        console.error(
-          `  ${c.name} round ${
-            i + 1
-          }: ${c.b.label} ${r.requests.b} / ${c.a.label} ${r.requests.a}` +
-            ` = ${r.ratio.toFixed(3)}; CPU/request ${r.cpuRatio.toFixed(3)}; errors ${r.errors}`,
-        );
-        rounds.push(r);
-      }
-      const summary = summarize(c, rounds, random);
-      console.error(
-        `${c.name}: ${summary.ratio.median} (${summary.ratio.low}–${summary.ratio.high})`,
-      );
-      results.push(summary);
+      results.push(await sideBySideCase(settings, c, options.rounds, random, log));
     }
     const revision = await libraryRevision(ROOT);
     const argText = Deno.args.join(" ");

@@ -6,13 +6,16 @@
 //   MODE  raw (Deno.serve / Bun.serve, SIGTERM -> shutdown()/stop() -> exit),
 //         graceful (graceful() + attach(), SIGTERM -> g.shutdown() -> exit with its code),
 //         serve (serve() from mod.ts with exit and logger: false).           Default: raw.
-//   APP   plain (`() => new Response("ok")`) or hono (`app.get("/", (c) => c.text("ok"))`).
+//   APP   plain (`() => new Response("ok")`), args (`(_request) => new Response("ok")`) or hono
+//         (`app.get("/", (c) => c.text("ok"))`).
 //   PORT  0 picks a free port. Prints `listening on http://127.0.0.1:PORT` once ready.
 //   SLOW  1 adds GET /slow?ms=N (sleeps N ms, then "slept N ms"), for the shutdown anchors. It is
 //         off for throughput runs so that the plain handler stays exactly `() => new Response("ok")`.
-//   PROBE headers (raw mode only): the handler's response also gets the library's own check for
-//         SSE responses, `response.headers.get("content-type")?.startsWith("text/event-stream")`
-//         (bench/corun.ts, on Bun), and nothing else of the library.
+//   PROBE raw mode only: the handler plus one of the library's runtime calls, and nothing else of
+//         it (bench/corun.ts): `headers`, its check for SSE responses
+//         (`response.headers.get("content-type")?.startsWith("text/event-stream")`); `getter`, a
+//         read of `response.headers` alone; `completed`, one reaction to Deno's `info.completed`
+//         (the handler then declares `(request, info)`); `both`, headers and completed.
 //   SSE   off (graceful and serve modes): the library gets `sseFinalFrame: false`, so it does not
 //         look for SSE responses and makes no such read.
 
@@ -106,6 +109,38 @@ function withHeadersRead(fetch: Handler): Handler {
   };
 }
 
+/** The handler, plus one reaction to Deno's `info.completed` (the public-API path's other cost). */
+function withCompletedReaction(fetch: Handler): Handler {
+  let done = 0;
+  const over = (): void => {
+    done++;
+  };
+  return (request, arg) => {
+    const response = fetch(request, arg) as Response;
+    (arg as { completed: Promise<void> }).completed.then(over, over);
+    return response;
+  };
+}
+
+/** The handler, plus a read of `response.headers` and nothing else (no lookup in it). */
+function withHeadersObject(fetch: Handler): Handler {
+  let seen = 0;
+  return (request, arg) => {
+    const response = fetch(request, arg) as Response;
+    if (response.headers !== null) seen++;
+    return response;
+  };
+}
+
+function probed(fetch: Handler): Handler {
+  const probe = choice("PROBE", ["none", "headers", "getter", "completed", "both"], "none");
+  if (probe === "getter") return withHeadersObject(fetch);
+  if (probe === "headers") return withHeadersRead(fetch);
+  if (probe === "completed") return withCompletedReaction(fetch);
+  if (probe === "both") return withHeadersRead(withCompletedReaction(fetch));
+  return fetch;
+}
+
 function ready(actualPort: number): void {
   console.log(`listening on http://${HOSTNAME}:${actualPort}`);
 }
@@ -161,9 +196,7 @@ function main(): void {
     ready(listening.port);
     return;
   }
-  const listening = listen(
-    process.env.PROBE === "headers" ? withHeadersRead(handler.fetch) : handler.fetch,
-  );
+  const listening = listen(probed(handler.fetch));
   onSigterm(() => {
     listening.close().then(() => process.exit(0), () => process.exit(1));
   });

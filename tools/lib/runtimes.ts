@@ -75,19 +75,21 @@ export function serverArgs(
     : [...flags, script];
 }
 
+/** How to run scripts under the binary `bin` of `name`; asks the binary for its version. */
+export async function runtimeCommand(name: RuntimeName, bin: string): Promise<RuntimeCommand> {
+  // `deno 2.9.5 (stable, release, …)`; Bun prints the bare version.
+  const version = (await versionLine(bin, ["--version"])).replace(/^deno\s+(\S+).*$/, "$1");
+  return {
+    name,
+    bin,
+    version,
+    serverArgs: (script, flags) => serverArgs(name, script, { flags }),
+    bareArgs: (script) => name === "deno" ? ["run", script] : [script],
+  };
+}
+
 /** Finds both runtimes and asks each for its version. */
 export async function runtimes(root: string): Promise<Record<RuntimeName, RuntimeCommand>> {
-  const command = async (name: RuntimeName): Promise<RuntimeCommand> => {
-    const bin = runtimeBinary(root, name);
-    // `deno 2.9.5 (stable, release, …)`; Bun prints the bare version.
-    const version = (await versionLine(bin, ["--version"])).replace(/^deno\s+(\S+).*$/, "$1");
-    return {
-      name,
-      bin,
-      version,
-      serverArgs: (script, flags) => serverArgs(name, script, { flags }),
-      bareArgs: (script) => name === "deno" ? ["run", script] : [script],
-    };
-  };
+  const command = (name: RuntimeName) => runtimeCommand(name, runtimeBinary(root, name));
   return { deno: await command("deno"), bun: await command("bun") };
 }
