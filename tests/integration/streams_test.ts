@@ -1,5 +1,6 @@
 // Streams at shutdown, with real processes and real clients: SSE responses that ignore the
-// shutdown signal are ended by the library with a final frame and a clean end of the body.
+// shutdown signal are ended by the library with a final frame and a clean end of the body. Runs
+// on Deno and Bun, and on each Node of GRACEFUL_NODE (tests/integration/_node.ts).
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -12,11 +13,49 @@ import {
   type Exit,
   releaseBefore,
   runtimeLabel,
-  type RuntimeName,
   RUNTIMES,
   sleep,
   startDemo,
+  startProcess,
 } from "./_harness.ts";
+import { nodeBinaries, nodeLeftOut } from "./_node.ts";
+
+/** What the servers run on: a runtime line of the harness, or one Node binary. */
+interface Target {
+  readonly label: string;
+  /** Starts `script` (examples/demo.ts unless given) with PORT=0 HOSTNAME=127.0.0.1 plus `env`. */
+  start(env?: Record<string, string>, script?: string): Promise<Demo<string>>;
+  /** Why the compressed-SSE fixture cannot run there, or `false`. */
+  readonly noGzip: string | false;
+}
+
+function _targets(): Target[] {
+  const targets: Target[] = RUNTIMES.map((runtime) => ({
+    label: runtimeLabel(runtime),
+    start: (env = {}, script) => startDemo(runtime, env, script ? { script } : {}),
+    // Bun 1.2.23 has no CompressionStream (ReferenceError), so the fixture cannot compress there.
+    noGzip: runtime === "bun" && releaseBefore("bun", "1.3.0")
+      ? "!!! SKIPPED: this Bun has no CompressionStream for the fixture !!!"
+      : false,
+  }));
+  const nodes = nodeLeftOut() || nodeBinaries();
+  if (typeof nodes === "string") {
+    describe("node: streams", () => {
+      it("runs", { skip: `!!! SKIPPED: ${nodes} !!!` }, () => {});
+    });
+    return targets;
+  }
+  for (const node of nodes) {
+    const label = `node ${node.version}`;
+    targets.push({
+      label,
+      start: (env = {}, script = "examples/demo.ts") =>
+        startProcess(label, [node.path, script], env),
+      noGzip: false,
+    });
+  }
+  return targets;
+}
 
 const BOUNDED = { timeout: 15_000 };
 
@@ -89,19 +128,19 @@ async function openTicking(
  * stream to its end and the process to its exit; times are in ms after the SIGTERM.
  */
 async function sigtermWhileTicking(
-  runtime: RuntimeName,
+  target: Target,
   path: string,
   env: Record<string, string> = {},
 ): Promise<
   {
-    demo: Demo;
+    demo: Demo<string>;
     end: { text: string; error?: unknown };
     endedAfter: number;
     exit: Exit;
     exitedAfter: number;
   }
 > {
-  const demo = await startDemo(runtime, env);
+  const demo = await target.start(env);
   const { reader, text } = await openTicking(demo.port, path);
   const signalledAt = demo.kill("SIGTERM");
   const end = await readToEnd(reader, text);
@@ -110,8 +149,8 @@ async function sigtermWhileTicking(
   return { demo, end, endedAfter, exit, exitedAfter: exit.at - signalledAt };
 }
 
-for (const runtime of RUNTIMES) {
-  describe(`${runtimeLabel(runtime)}: streams`, () => {
+for (const target of _targets()) {
+  describe(`${target.label}: streams`, () => {
     afterEach(cleanup);
     after(cleanup);
 
@@ -120,7 +159,7 @@ for (const runtime of RUNTIMES) {
       BOUNDED,
       async () => {
         const { demo, end, endedAfter, exit, exitedAfter } = await sigtermWhileTicking(
-          runtime,
+          target,
           "/sse-raw",
         );
 
@@ -144,7 +183,7 @@ for (const runtime of RUNTIMES) {
       "with sseFinalFrame false, leaves an SSE stream to the deadline: cut, no final frame, exit 1",
       BOUNDED,
       async () => {
-        const { demo, end, endedAfter, exit } = await sigtermWhileTicking(runtime, "/sse-raw", {
+        const { demo, end, endedAfter, exit } = await sigtermWhileTicking(target, "/sse-raw", {
           SSE_FINAL_FRAME: "off",
           SHUTDOWN_TIMEOUT_MS: "1500",
         });
@@ -165,7 +204,7 @@ for (const runtime of RUNTIMES) {
       BOUNDED,
       async () => {
         const { demo, end, exit, exitedAfter } = await sigtermWhileTicking(
-          runtime,
+          target,
           "/sse-hono-raw",
         );
         assert.equal(end.error, undefined, `the body did not end cleanly: ${end.error}`);
@@ -186,7 +225,7 @@ for (const runtime of RUNTIMES) {
       "lets a cooperative SSE handler end by itself within the grace (no library frame)",
       BOUNDED,
       async () => {
-        const demo = await startDemo(runtime);
+        const demo = await target.start();
         const response = await fetch(`http://127.0.0.1:${demo.port}/sse`);
         const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
         const first = await reader.read();
@@ -206,7 +245,7 @@ for (const runtime of RUNTIMES) {
       "cuts a non-SSE stream still running at the deadline so the client sees an error",
       BOUNDED,
       async () => {
-        const demo = await startDemo(runtime, { SHUTDOWN_TIMEOUT_MS: "1000" });
+        const demo = await target.start({ SHUTDOWN_TIMEOUT_MS: "1000" });
         const response = await fetch(`http://127.0.0.1:${demo.port}/stream?chunks=1000&ms=50`);
         const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
         const first = await reader.read();
@@ -227,7 +266,7 @@ for (const runtime of RUNTIMES) {
       "keeps what an SSE handler wrote when its stream opens after the grace, in a long lame duck",
       BOUNDED,
       async () => {
-        const demo = await startDemo(runtime, { DRAIN_DELAY_MS: "1000" });
+        const demo = await target.start({ DRAIN_DELAY_MS: "1000" });
         demo.kill("SIGTERM");
         await sleep(400); // past the 250 ms stream grace, inside the 1000 ms lame duck
         const [raw, cooperative] = await Promise.all(["/sse-raw", "/sse"].map(async (path) => {
@@ -249,20 +288,15 @@ for (const runtime of RUNTIMES) {
       },
     );
 
-    // Bun 1.2.23 has no CompressionStream (ReferenceError), so the fixture cannot compress there.
-    const GZIP = {
-      ...BOUNDED,
-      skip: runtime === "bun" && releaseBefore("bun", "1.3.0")
-        ? "!!! SKIPPED: this Bun has no CompressionStream for the fixture !!!"
-        : false,
-    };
+    const GZIP = { ...BOUNDED, skip: target.noGzip };
     it(
       "writes no plain-text frame into a gzip SSE body that ignores the signal: cut at the deadline",
       GZIP,
       async () => {
-        const demo = await startDemo(runtime, { SHUTDOWN_TIMEOUT_MS: "1500" }, {
-          script: "tests/fixtures/encoded_sse_server.ts",
-        });
+        const demo = await target.start(
+          { SHUTDOWN_TIMEOUT_MS: "1500" },
+          "tests/fixtures/encoded_sse_server.ts",
+        );
         const { body } = await rawGet(demo.port, "/sse-gzip");
         await sleep(200);
         demo.kill("SIGTERM");
@@ -281,9 +315,7 @@ for (const runtime of RUNTIMES) {
       "leaves a gzip SSE body to its handler after the grace: it ends whole and decodes",
       GZIP,
       async () => {
-        const demo = await startDemo(runtime, {}, {
-          script: "tests/fixtures/encoded_sse_server.ts",
-        });
+        const demo = await target.start({}, "tests/fixtures/encoded_sse_server.ts");
         const { body } = await rawGet(demo.port, "/sse-gzip?end=600");
         await sleep(200);
         demo.kill("SIGTERM");
@@ -299,7 +331,7 @@ for (const runtime of RUNTIMES) {
     );
 
     it("ends many SSE streams at once and exits 0", BOUNDED, async () => {
-      const demo = await startDemo(runtime);
+      const demo = await target.start();
       const clients = await Promise.all(
         Array.from({ length: 50 }, async () => {
           const response = await fetch(`http://127.0.0.1:${demo.port}/sse-raw`);
