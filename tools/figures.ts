@@ -7,7 +7,10 @@
 //
 // and the prose around it stays hand-written. Each results file has one small module in
 // tools/figures/ (a FigureSource: its tables by NAME, and its rows of the README's summary table,
-// NAME `summary`); SOURCES below lists them.
+// NAME `summary`); SOURCES below lists them. To show another results file: write
+// tools/figures/NAME.ts exporting a FigureSource (`path`, `tables: { NAME: (results) => markdown }`
+// and/or `summary: (results) => rows`, with the helpers of tools/figures/_table.ts), add it to
+// SOURCES, put its markers where the table goes and run `npm run figures`.
 //
 //   npm run figures            rewrite the tables from the results files
 //   npm run figures -- --check fail (exit 1) if a committed table differs from its results file
