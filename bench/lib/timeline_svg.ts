@@ -171,6 +171,11 @@ function _lane(
         }" text-anchor="end">${count}</text>`,
     );
   }
+  out.push(
+    `<text class="mute" transform="translate(18 ${
+      _n((plotTop + plotBottom) / 2)
+    }) rotate(-90)" text-anchor="middle">in flight</text>`,
+  );
   // Requests in flight: the mean over every 3 px of time, as a line over a light area.
   const binMs = (toMs - fromMs) / (_W - _LEFT - _RIGHT);
   const flightBinMs = 3 * binMs;
