@@ -216,6 +216,18 @@ const cases: [string, () => unknown, "TypeError" | "RangeError", RegExp][] = [
     /serve\(\): "reusePort" must be true or false, received 1/,
   ],
   [
+    "http2 that is not a boolean",
+    () => _serveOn(unreachable, ok, { http2: "yes" as never }),
+    "TypeError",
+    /serve\(\): "http2" must be true or false, received "yes"/,
+  ],
+  [
+    "http2 without tls",
+    () => _serveOn(unreachable, ok, { http2: true }),
+    "TypeError",
+    /serve\(\): "http2" needs "tls" \(HTTP\/2 is served over TLS\), received http2: true without tls/,
+  ],
+  [
     "a readiness source without a shutdown state",
     () => readiness({} as never),
     "TypeError",
