@@ -17,6 +17,9 @@
 // `response.headers` read alone); on Deno, the path on public APIs alone per handler shape, and
 // raw against raw plus that path's two runtime calls (a content-type read, an `info.completed`
 // reaction), alone and together: Deno's price of those calls.
+// On Node (22.18 or later, found as tests/integration/_node.ts finds it, Node 24 first), the
+// anchor is plain @hono/node-server serving the same app (bench/servers/hello_node.ts):
+// `npm run bench:corun -- --only=node`.
 // Writes bench/results/corun.json and corun.md. Method: bench/README.md ("Side by side").
 
 import { dirname, join } from "node:path";
@@ -25,6 +28,7 @@ import { Children } from "../tools/lib/children.ts";
 import { requireTool, versionLine } from "../tools/lib/commands.ts";
 import { writeAtomically } from "../tools/lib/results.ts";
 import { runtimes } from "../tools/lib/runtimes.ts";
+import { nodeCommand } from "../tests/integration/_node.ts";
 import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import {
   type CaseResult,
@@ -165,6 +169,26 @@ async function main(): Promise<void> {
         b: side(`raw args + ${probe}`, { MODE: "raw", APP: "args", PROBE: probe }),
       });
     }
+    const node = nodeCommand();
+    if (typeof node === "string") console.error(`!!! bench:corun: no Node cases: ${node} !!!`);
+    else {
+      const raw = (app: string) => side(`@hono/node-server ${app}`, { MODE: "raw", APP: app });
+      cases.push({ name: "node-plain control", runtime: node, a: raw("plain"), b: raw("plain") });
+      for (const app of ["plain", "hono"]) {
+        cases.push({
+          name: `node-${app}`,
+          runtime: node,
+          a: raw(app),
+          b: side(`graceful ${app} + attach`, { MODE: "graceful", APP: app }),
+        });
+      }
+      cases.push({
+        name: "node-hono serve()",
+        runtime: node,
+        a: raw("hono"),
+        b: side("serve() hono", { MODE: "serve", APP: "hono" }),
+      });
+    }
     const random = prng(1);
     const results: CaseResult[] = [];
     const settings = {
@@ -187,7 +211,8 @@ async function main(): Promise<void> {
     const command = `npm run bench:corun${argText ? ` -- ${argText}` : ""}`;
     const wrk = await versionLine("wrk", ["-v"]);
     const header = `Measured ${new Date().toISOString()} with \`${command}\` on library revision ` +
-      `${revision}: Deno ${rts.deno.version}, Bun ${rts.bun.version}, ${wrk}; ` +
+      `${revision}: Deno ${rts.deno.version}, Bun ${rts.bun.version}` +
+      `${typeof node === "string" ? "" : `, Node ${node.version}`}, ${wrk}; ` +
       `${nproc} × ${cpuModel()}, Linux ${Deno.osRelease()}; ${options.rounds} rounds of ` +
       `${options.seconds} s.`;
     const md = markdown(header, results);

@@ -1,6 +1,8 @@
-// Benchmark fixture: one tiny server, under Deno or Bun, with or without the library.
+// Benchmark fixture: one tiny server, under Deno or Bun, with or without the library. Under Node
+// it runs bench/servers/hello_node.ts, the same server on @hono/node-server (MODE, APP, PORT, SSE).
 //
 //   deno run --allow-net --allow-env bench/servers/hello.ts      or   bun bench/servers/hello.ts
+//   node bench/servers/hello.ts
 //
 // Environment:
 //   MODE  raw (Deno.serve / Bun.serve, SIGTERM -> shutdown()/stop() -> exit),
@@ -23,6 +25,7 @@ import process from "node:process";
 import { Hono } from "hono";
 import { type FetchHandler, graceful, serve } from "../../mod.ts";
 import { _isEventStream } from "../../src/responses.ts";
+import { choice, port } from "./_env.ts";
 
 type Mode = "raw" | "graceful" | "serve";
 type App = "plain" | "args" | "hono";
@@ -40,26 +43,6 @@ interface BunGlobal {
 }
 
 const HOSTNAME = "127.0.0.1";
-
-function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new TypeError(
-      `hello: ${name} must be one of ${allowed.join(", ")}, received ${JSON.stringify(raw)}`,
-    );
-  }
-  return raw as T;
-}
-
-function port(): number {
-  const raw = process.env.PORT ?? "0";
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new RangeError(`hello: PORT must be an integer in 0..65535, received ${raw}`);
-  }
-  return value;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -203,4 +186,5 @@ function main(): void {
   ready(listening.port);
 }
 
-main();
+if ("Deno" in globalThis || "Bun" in globalThis) main();
+else await import("./hello_node.ts");

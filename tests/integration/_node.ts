@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import type { RuntimeCommand } from "../../tools/lib/runtimes.ts";
 import { cleanup, type Demo, startProcess } from "./_harness.ts";
 
 /** The oldest Node that runs the TypeScript sources by type stripping without a flag. */
@@ -96,4 +97,22 @@ export function startNodeDemo(
   env: Record<string, string> = {},
 ): Promise<NodeDemo> {
   return startProcess(`node ${node.version}`, [node.path, "examples/demo.ts"], env);
+}
+
+/**
+ * Node 24 (else the newest found) as a runner of bench fixtures (bench:corun), or why there is
+ * none.
+ */
+export function nodeCommand(): RuntimeCommand | string {
+  const found = nodeBinaries();
+  if (typeof found === "string") return found;
+  const node = found.find((binary) => binary.version.startsWith("24.")) ?? found.at(-1)!;
+  return {
+    // The name only labels results; tools/lib/runtimes.ts finds Deno and Bun alone.
+    name: "node" as RuntimeCommand["name"],
+    bin: node.path,
+    version: node.version,
+    serverArgs: (script, flags = []) => [...flags, script],
+    bareArgs: (script) => [script],
+  };
 }

@@ -743,6 +743,28 @@ for (const node of binaries) {
       },
     );
 
+    it(
+      "finds the body cache of @hono/node-server's Response (the response path skips its headers)",
+      BOUNDED,
+      async () => {
+        const script = [
+          'import { createAdaptorServer } from "@hono/node-server";',
+          'import { _nodeBodyCache } from "./src/runtime/node/respond.ts";',
+          "const before = _nodeBodyCache(globalThis.Response);",
+          "createAdaptorServer({ fetch: () => new Response('ok') });",
+          "const after = _nodeBodyCache(globalThis.Response);",
+          "console.log(JSON.stringify({ before: String(before), after: String(after) }));",
+        ].join("\n");
+        const run = runTool(node.path, ["--input-type=module", "-e", script]);
+        const ended = await within(run.done, 10_000, "the script");
+
+        assert.equal(ended.code, 0, ended.stderr);
+        // Node's own Response has no such cache; @hono/node-server's, installed with its first
+        // server, has: if a release changes it, this fails and every response is read in full.
+        assert.deepEqual(JSON.parse(ended.stdout), { before: "null", after: "Symbol(cache)" });
+      },
+    );
+
     it("knows the bound port once onListen runs (the asked one before)", BOUNDED, async () => {
       const script = [
         'import { serve } from "./mod.ts";',

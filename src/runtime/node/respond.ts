@@ -29,10 +29,39 @@ function _withoutConnection(response: Response): void {
   }
 }
 
+/**
+ * The key of the body cache of @hono/node-server's own Response (the global one once it serves):
+ * `[status, body, headers]`, kept until something reads more than that. Reading `.headers` turns
+ * the headers into a Headers object that the server then turns back, a few microseconds per
+ * request; a cached body that is not a stream cannot be an SSE stream, so its headers need not be
+ * read. Found by probing a response of `Response`; null where there is no such cache (Node's own
+ * Response, or a release of @hono/node-server that changed it: every response is then checked).
+ */
+export function _nodeBodyCache(Response: typeof globalThis.Response): symbol | null {
+  const probe = new Response("probe", { headers: { "content-type": "text/event-stream" } });
+  for (const key of Object.getOwnPropertySymbols(probe)) {
+    const cache = (probe as unknown as Record<symbol, unknown>)[key];
+    if (
+      key.description === "cache" && Array.isArray(cache) && cache.length === 3 &&
+      cache[1] === "probe"
+    ) return key;
+  }
+  return null;
+}
+
 /** The response path for `core`. */
 export function _nodeRespond(core: _Core): _Respond {
   const { tracker, findSse } = core;
   const finish = (): void => tracker.finish();
+  // Probed at the first response: @hono/node-server installs its Response when it makes a server.
+  let bodyCache: symbol | null | undefined;
+  const mayBeStream = (response: Response): boolean => {
+    bodyCache ??= _nodeBodyCache(globalThis.Response);
+    if (bodyCache === null) return true;
+    const cached = (response as unknown as Record<symbol, unknown[] | undefined>)[bodyCache];
+    return cached === undefined ||
+      typeof (cached[1] as { getReader?: unknown } | null)?.getReader === "function";
+  };
   return (response, arg) => {
     const bindings = arg as _NodeBindingsLike | undefined;
     // Static methods such as Response.json() still make Node's own Response once
@@ -45,7 +74,7 @@ export function _nodeRespond(core: _Core): _Respond {
           response = _withConnectionClose(response);
         } else if (response.headers.has("connection")) _withoutConnection(response);
       }
-      if (findSse && _isEventStream(response) && response.body !== null) {
+      if (findSse && mayBeStream(response) && _isEventStream(response) && response.body !== null) {
         const held = new _WrappedBody(response.body, core.bodySettled);
         core.hold(held, true);
         response = new Response(held.stream, response);
