@@ -1,11 +1,16 @@
 // The benchmark: throughput overhead of the library and shutdown latency, on Deno and Bun.
 //
-//   npm run bench                 full mode (11 pairs, 20 shutdown runs; about 6 minutes)
-//   npm run bench -- --quick      quick mode (3 pairs, 5 shutdown runs; about 70 s)
+//   npm run bench                 full mode (11 pairs, 20 shutdown runs, 5 rounds of 3 s per line
+//                                 and case; about 20 minutes)
+//   npm run bench -- --quick      quick mode (3 pairs, 5 shutdown runs, 1 round of 2 s per line
+//                                 and case; about 3 minutes)
 //
 // Options: --quick, --seed=N (replay the pair orders), --pairs=N (throughput pairs per case, 3..61:
-// more pairs narrow the interval of the median), --only=throughput|shutdown (a development aid:
-// prints the table but does not write bench/results/). Needs wrk, taskset and 2 CPUs.
+// more pairs narrow the interval of the median), --only=throughput|shutdown|lines (a development
+// aid: prints the table but does not write bench/results/). Needs wrk, taskset and 2 CPUs.
+// Per release line: every supported Deno and Bun line (tools/compat/lines.ts; missing cached ones
+// are installed, or named in the table), the path on public APIs alone beside the fast path,
+// each against the raw runtime side by side (bench/lib/lines.ts).
 // Writes bench/results/latest.json (every raw number) and latest.md (the table), and prints the
 // table. Method and caveats: bench/README.md.
 
@@ -13,6 +18,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   LAST_BYTE_GOAL_MS,
+  linesMarkdown,
   markdown,
   P99_GOAL,
   type ReportHeader,
@@ -23,6 +29,7 @@ import { requireTool, versionLine } from "../tools/lib/commands.ts";
 import { clockTicksPerSecond } from "../tools/lib/proc.ts";
 import { writeAtomically } from "../tools/lib/results.ts";
 import { type RuntimeCommand, runtimes } from "../tools/lib/runtimes.ts";
+import { lineFigures, type LinesResult } from "./lib/lines.ts";
 import { cpuModel, libraryRevision } from "./lib/meta.ts";
 import { type ShutdownResult, shutdownScenarios } from "./lib/shutdown.ts";
 import { prng } from "./lib/stats.ts";
@@ -31,13 +38,15 @@ import { type AppName, type ThroughputCase, throughputCase } from "./lib/through
 interface Options {
   quick: boolean;
   seed: number;
-  only: "throughput" | "shutdown" | undefined;
+  only: "throughput" | "shutdown" | "lines" | undefined;
   /** Throughput pairs per case (default 11, quick 3). */
   pairs: number | undefined;
 }
 
 /** A run is disturbed when over 10% of the server CPU's ticks went to another process. */
 const DISTURBED_FRACTION = 0.1;
+/** Side-by-side rounds per line and case in full mode (quick mode: one). */
+const LINE_ROUNDS = 5;
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
 
@@ -53,7 +62,9 @@ function parseArgs(args: readonly string[]): Options {
     if (name === "--quick" && value === undefined) options.quick = true;
     else if (name === "--seed" && value !== undefined && /^\d+$/.test(value)) {
       options.seed = Number(value);
-    } else if (name === "--only" && (value === "throughput" || value === "shutdown")) {
+    } else if (
+      name === "--only" && (value === "throughput" || value === "shutdown" || value === "lines")
+    ) {
       options.only = value;
     } else if (name === "--pairs" && value !== undefined && /^\d+$/.test(value)) {
       const n = Number(value);
@@ -65,7 +76,7 @@ function parseArgs(args: readonly string[]): Options {
       throw new TypeError(
         `bench: unknown argument ${
           JSON.stringify(arg)
-        }; expected --quick, --seed=N, --pairs=N or --only=throughput|shutdown`,
+        }; expected --quick, --seed=N, --pairs=N or --only=throughput|shutdown|lines`,
       );
     }
   }
@@ -99,7 +110,8 @@ async function main(): Promise<void> {
   const children = new Children();
   // Bounded no matter what: a wedged child cannot hold the run forever.
   // (a full pair takes about 9 s: two fresh servers, two warm-ups, two 2 s runs).
-  const budgetMs = ((options.quick ? 240 : 15 * 60) + Math.max(0, pairs - 11) * 4 * 12) * 1000;
+  // (the per-line figures: about 5 s per case and round in quick mode, 6 s in full mode).
+  const budgetMs = ((options.quick ? 420 : 35 * 60) + Math.max(0, pairs - 11) * 4 * 12) * 1000;
   const release = children.guard("bench", budgetMs);
 
   try {
@@ -119,7 +131,7 @@ async function main(): Promise<void> {
     );
 
     const throughput: ThroughputCase[] = [];
-    if (options.only !== "shutdown") {
+    if (options.only === undefined || options.only === "throughput") {
       const settings = {
         children,
         root: ROOT,
@@ -150,7 +162,7 @@ async function main(): Promise<void> {
     }
 
     const shutdown: ShutdownResult[] = [];
-    if (options.only !== "throughput") {
+    if (options.only === undefined || options.only === "shutdown") {
       const settings = {
         children,
         root: ROOT,
@@ -169,6 +181,26 @@ async function main(): Promise<void> {
       }
     }
 
+    let lines: LinesResult | undefined;
+    if (options.only === undefined || options.only === "lines") {
+      const settings = {
+        children,
+        root: ROOT,
+        fixture: join(BENCH, "servers", "hello.ts"),
+        serverCpu: 0,
+        wrkCpu: 1,
+        warmupS: 1,
+        seconds: options.quick ? 2 : 3,
+      };
+      lines = await lineFigures(
+        settings,
+        options.quick ? 1 : LINE_ROUNDS,
+        options.quick,
+        random,
+        log,
+      );
+    }
+
     const argText = Deno.args.join(" ");
     const header: ReportHeader = {
       date: new Date().toISOString(),
@@ -180,7 +212,8 @@ async function main(): Promise<void> {
       pairs,
       shutdownRuns,
     };
-    const md = markdown(header, throughput, shutdown);
+    const md = markdown(header, throughput, shutdown) +
+      (lines === undefined ? "" : linesMarkdown(lines));
     const elapsedS = (performance.now() - started) / 1000;
     if (options.only === undefined) {
       const results = {
@@ -205,6 +238,7 @@ async function main(): Promise<void> {
         loadavg: Deno.loadavg(),
         throughput,
         shutdown,
+        lines,
       };
       const dir = join(BENCH, "results");
       await Deno.mkdir(dir, { recursive: true });

@@ -1,5 +1,7 @@
 // The markdown summary (bench/results/latest.md) built from the raw results.
 
+import { LINE_PINNED_GOAL, LINE_PUBLIC_GOAL, type LinesResult } from "./lines.ts";
+import type { CaseResult } from "./side_by_side.ts";
 import type { ShutdownResult } from "./shutdown.ts";
 import type { Distribution, Spread } from "./stats.ts";
 import type { ThroughputCase } from "./throughput.ts";
@@ -141,5 +143,64 @@ export function markdown(
       }th smallest ` +
       `of ${header.shutdownRuns}. Method and caveats: bench/README.md.`,
   );
+  return lines.join("\n") + "\n";
+}
+
+/** A side-by-side ratio: requests served graceful ÷ raw, its range, and the CPU ratio. */
+function _sideBySide(r: CaseResult): string {
+  const range = r.rounds.length > 1 ? `${_f(r.ratio.min, 3)}–${_f(r.ratio.max, 3)}; ` : "";
+  return `**${_f(r.ratio.median, 3)}** (${range}${r.rounds.length} round${
+    r.rounds.length === 1 ? "" : "s"
+  }; CPU/request ${_f(r.cpuRatio.median, 3)})`;
+}
+
+/**
+ * The per-line table: each supported line and handler shape, the path on public APIs alone and
+ * the fast path side by side, with the goal of each; lines that could not be measured are named.
+ */
+export function linesMarkdown(result: LinesResult): string {
+  const lines: string[] = [
+    "",
+    "Per release line, side by side (raw and graceful servers at the same time on CPU 0, each " +
+    `loaded by its own wrk on CPU 1; ${result.rounds} round${result.rounds === 1 ? "" : "s"} of ` +
+    `${result.seconds} s per case after a 1 s warm-up): requests served, graceful ÷ raw ` +
+    "(median, min–max, rounds) and CPU per request, graceful ÷ raw (median). `public APIs` is `GRACEFUL_SERVE_INTERNALS=off` on Deno and " +
+    "the only path on Bun; `plain` declares no parameters, `args` declares `(request, info)`, " +
+    "`hono` is a Hono app.",
+    "",
+    "| line | handler | public APIs: graceful ÷ raw | fast path: graceful ÷ raw | goal |",
+    "|---|---|---|---|---|",
+  ];
+  for (const line of result.lines) {
+    const apps = [...new Set(line.cases.map((c) => c.app))];
+    for (const app of apps) {
+      const pub = line.cases.find((c) => c.app === app && c.path === "public")?.result;
+      const fast = line.cases.find((c) => c.app === app && c.path === "fast")?.result;
+      const goals = [];
+      if (pub !== undefined) {
+        goals.push(
+          `public ≥ ${LINE_PUBLIC_GOAL}: ${_verdict(pub.ratio.median >= LINE_PUBLIC_GOAL)}`,
+        );
+      }
+      // The pinned goal holds for the path a pinned release serves by default.
+      const served = fast ?? pub;
+      if (line.pinned && served !== undefined) {
+        goals.push(
+          `pinned ≥ ${LINE_PINNED_GOAL}: ${_verdict(served.ratio.median >= LINE_PINNED_GOAL)}`,
+        );
+      }
+      lines.push(
+        `| ${_RUNTIME_LABEL[line.runtime]} ${line.version}${line.pinned ? " (pinned)" : ""} | ` +
+          `${app} | ${pub === undefined ? "—" : _sideBySide(pub)} | ${
+            fast === undefined
+              ? line.runtime === "bun" ? "— (no internal path)" : "—"
+              : _sideBySide(fast)
+          } | ${goals.join("; ")} |`,
+      );
+    }
+  }
+  for (const m of result.missing) {
+    lines.push(`| ${m.line} | — | **not measured** | **not measured** | ${m.reason} |`);
+  }
   return lines.join("\n") + "\n";
 }
