@@ -1,6 +1,7 @@
 // The peer comparison's markdown: the matrix (peer × scenario), the summary columns, and what the
 // client saw in each cell.
 
+import { LOST, type OutcomeCounts } from "../lib/race_client.ts";
 import type { Peer, Scenario, ScenarioResult } from "./scenarios.ts";
 
 /** What the results file says about its run. */
@@ -16,14 +17,21 @@ export interface PeersHeader {
   loadavg: number[];
 }
 
+/** Keep-alive load: the requests lost on sockets that had already carried a response. */
+function _lostReused(result: ScenarioResult): number | undefined {
+  const counts = (result.details?.counts as OutcomeCounts | undefined)?.reused;
+  return counts === undefined ? undefined : LOST.reduce((total, o) => total + counts[o], 0);
+}
+
 function _cell(result: ScenarioResult | undefined): string {
   if (result === undefined) return "–";
   if (result.error !== undefined) return "error";
-  const lost = result.lost !== undefined && (result.scenario === "keep-alive-load" ||
-      result.scenario === "rolling-restart")
-    ? ` (${result.lost} lost)`
-    : "";
-  return `${result.pass ? "pass" : "**FAIL**"}${lost}`;
+  const verdict = result.pass ? "pass" : "**FAIL**";
+  if (result.scenario === "rolling-restart") return `${verdict} (${result.lost} lost)`;
+  const reused = result.scenario === "keep-alive-load" ? _lostReused(result) : undefined;
+  return reused === undefined
+    ? verdict
+    : `${verdict} (${reused} lost on reused sockets, ${result.lost! - reused} on new ones)`;
 }
 
 function _exitCell(result: ScenarioResult | undefined): string {
@@ -73,9 +81,11 @@ export function peersMarkdown(
   lines.push(
     "Requests lost: the sum over the scenarios that count them (in-flight, keep-alive reuse, " +
       "upload: 1 each when the request got no complete answer; keep-alive load: requests " +
-      "written on a socket that ended without a complete response; rolling restart: every " +
-      "failed request wrk saw through nginx). Exit: the exit code, or the signal that ended the " +
-      "process (terminus re-sends SIGTERM to itself).",
+      "written on a socket that ended without a complete response, on reused and on new " +
+      "sockets; rolling restart: every failed request wrk and the slow POSTs saw through " +
+      "nginx). SIGTERM → exit: the time, then the exit code or the signal that ended the " +
+      "process (terminus sends SIGTERM to itself again once done); hung: still running when " +
+      "it was SIGKILLed.",
   );
   lines.push("");
   lines.push("## What each scenario requires");

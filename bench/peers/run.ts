@@ -19,7 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Children } from "../../tools/lib/children.ts";
 import { requireTool, versionLine } from "../../tools/lib/commands.ts";
-import { formatResults, writeAtomically } from "../../tools/lib/results.ts";
+import { writeAtomically } from "../../tools/lib/results.ts";
 import { nodeBinaries } from "../../tests/integration/_node.ts";
 import { cpuModel, libraryRevision } from "../lib/meta.ts";
 import { peersMarkdown } from "./report.ts";
@@ -207,7 +207,6 @@ async function main(): Promise<number> {
         "\n",
     );
     await writeAtomically(md, markdown);
-    await formatResults(ROOT, [json, md]);
     console.error(`bench/peers: wrote ${json} and ${md} (${elapsedS} s)`);
   } else {
     console.error(`bench/peers: quick mode or a selection: nothing written (${elapsedS} s)`);
