@@ -28,22 +28,30 @@ afterEach(cleanup);
 type Mode = "serve" | "attach" | "export" | "deno-export";
 
 const EDITS = 5;
-const SLOW_MS = 300;
-/** Longer than the 500 ms Deno ≥ 2.7.11's watcher waits for a run it restarts. */
+/** After the shutdown began: well within the 500 ms Deno's watcher waits for the drain. */
+const SLOW_MS = 150;
+/** After the shutdown began: longer than the 500 ms Deno ≥ 2.7.11's watcher waits. */
 const SLOWER_MS = 1500;
 
 /**
- * The app: `/` answers its version, `/slow` after SLOW_MS, `/slower` after SLOWER_MS; each
- * version registers a hook that names it. `attach` installs its own SIGTERM listener, as graceful()'s users do.
+ * The app: `/` answers its version; `/slow` and `/slower` answer SLOW_MS and SLOWER_MS after the
+ * shutdown began, so they are in flight whenever it begins. Each version registers a hook that
+ * names it. `attach` installs its own SIGTERM listener, as graceful()'s users do.
  */
 function app(mode: Mode, version: number, port: number): string {
   const mod = JSON.stringify(join(ROOT, "mod.ts"));
-  const head = `import { graceful, gracefulExport, serve, stderrLogger } from ${mod};
+  const head = `import { graceful, gracefulExport, lifecycle, serve, stderrLogger } from ${mod};
 const VERSION = ${version};
+const life = lifecycle();
 const fetch = async (request: Request): Promise<Response> => {
   const path = new URL(request.url).pathname;
   if (path === "/slow" || path === "/slower") {
+    console.error("started " + path + " of version " + VERSION);
+    if (!life.signal.aborted) {
+      await new Promise((resolve) => life.signal.addEventListener("abort", resolve));
+    }
     await new Promise((resolve) => setTimeout(resolve, path === "/slow" ? ${SLOW_MS} : ${SLOWER_MS}));
+    console.error("answered " + path + " of version " + VERSION);
     return new Response(path.slice(1) + " " + VERSION);
   }
   return new Response("version " + VERSION);
@@ -51,7 +59,8 @@ const fetch = async (request: Request): Promise<Response> => {
 const onListen = ({ url }: { url: URL }) => console.log("listening on " + url.href);
 const hook = () => console.error("hook of version " + VERSION);
 `;
-  const options = `{ port: ${port}, hostname: "127.0.0.1", timeout: 5000, onListen }`;
+  const options =
+    `{ port: ${port}, hostname: "127.0.0.1", timeout: 5000, lifecycle: life, onListen }`;
   switch (mode) {
     case "serve":
       return head + `serve(fetch, ${options}).onShutdown(hook);\n`;
@@ -59,14 +68,15 @@ const hook = () => console.error("hook of version " + VERSION);
     case "deno-export":
       return head +
         `const server = gracefulExport(fetch, ${
-          mode === "export" ? options : "{ timeout: 5000, onListen }"
+          mode === "export" ? options : "{ timeout: 5000, lifecycle: life, onListen }"
         });
 server.onShutdown(hook);
 export default server;
 void graceful;
 `;
     case "attach":
-      return head + `const g = graceful(fetch, { timeout: 5000, logger: stderrLogger });
+      return head +
+        `const g = graceful(fetch, { timeout: 5000, lifecycle: life, logger: stderrLogger });
 g.onShutdown(hook);
 const server = Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: g.fetch });
 g.attach(server);
@@ -145,7 +155,7 @@ describe("bun --hot: a reloaded module replaces the previous instance", {
       }
       const last = EDITS + 1;
       const slow = curl(port, "/slow");
-      await sleep(SLOW_MS / 3);
+      await child.waitForStderr(`started /slow of version ${last}`);
       child.kill("SIGTERM");
       const exit = await child.waitForExit(10_000);
       const response = await slow;
@@ -198,7 +208,7 @@ describe("deno --watch: an edit restarts the app, a signal stops it", {
       const { child, port, edit } = await startEdited(deno, argv, mode);
       await reloaded(port, 1, child);
       const request = curl(port, path);
-      await sleep(SLOW_MS / 3);
+      await child.waitForStderr(`started ${path} of version 1`);
       edit(2);
       await reloaded(port, 2, child);
       const response = await request;
@@ -216,6 +226,11 @@ describe("deno --watch: an edit restarts the app, a signal stops it", {
         if (DRAINS_ON_RESTART) {
           assert.equal(response.status, 200, `the request in flight: ${response.error}\n${stderr}`);
           assert.equal(response.body, "slow 1");
+          const started = stderr.indexOf("shutdown started (SIGTERM received)");
+          assert.ok(
+            started >= 0 && started < stderr.indexOf("answered /slow of version 1"),
+            `the request was in flight when the restart began:\n${stderr}`,
+          );
           assert.match(stderr, /hook of version 1\b/);
           assert.match(stderr, /shutdown complete in \d+ ms: \d+ completed, 0 cut/);
         } else {
@@ -250,7 +265,7 @@ describe("deno --watch: an edit restarts the app, a signal stops it", {
         edit(2);
         await reloaded(port, 2, child);
         const slow = curl(port, "/slow");
-        await sleep(SLOW_MS / 3);
+        await child.waitForStderr("started /slow of version 2");
         const before = count(child.stderr(), "shutdown started");
         child.kill("SIGINT");
         const exit = await child.waitForExit(10_000);
@@ -279,7 +294,7 @@ describe("deno --watch: an edit restarts the app, a signal stops it", {
         const { child, port } = await startEdited(deno, argv, mode);
         await reloaded(port, 1, child);
         const slow = curl(port, "/slow");
-        await sleep(SLOW_MS / 3);
+        await child.waitForStderr("started /slow of version 1");
         child.kill("SIGTERM");
         const response = await slow;
         assert.equal(response.status, 200, `the request in flight: ${response.error}`);
