@@ -3,7 +3,7 @@
 // against the raw runtime with the same handler in the same seconds (./side_by_side.ts).
 
 import { installLines, reportedVersion } from "../../tools/compat/install.ts";
-import { type RuntimeLine, runtimeLines } from "../../tools/compat/lines.ts";
+import { isReleaseOf, type RuntimeLine, runtimeLines } from "../../tools/compat/lines.ts";
 import { type RuntimeCommand, runtimeCommand } from "../../tools/lib/runtimes.ts";
 import {
   type CaseResult,
@@ -45,7 +45,7 @@ function _availableLines(
   log: (line: string) => void,
 ): { ready: RuntimeLine[]; missing: LinesResult["missing"] } {
   const wanted = runtimeLines().filter((l) => l.runtime === "deno" || l.runtime === "bun");
-  const absent = wanted.filter((l) => reportedVersion(l) === undefined);
+  const absent = wanted.filter((l) => !isReleaseOf(l, reportedVersion(l)));
   const missing: LinesResult["missing"] = [];
   if (absent.length > 0) {
     log(`bench: installing missing runtime lines (${absent.map((l) => l.name).join(", ")})`);
@@ -57,11 +57,15 @@ function _availableLines(
   }
   const ready: RuntimeLine[] = [];
   for (const line of wanted) {
-    if (reportedVersion(line) !== undefined) {
+    const found = reportedVersion(line);
+    if (isReleaseOf(line, found)) {
       ready.push(line);
       continue;
     }
-    const reason = `${line.binary} is missing or does not run (install with ` +
+    const reason =
+      `${line.binary} ${
+        found === undefined ? "is missing or does not run" : `reports ${found}`
+      }, expected ${line.version} (install with ` +
       "`node_modules/deno/deno run -A tools/compat/install.ts`)";
     log(`bench: MISSING LINE ${line.name}: ${reason}`);
     missing.push({ line: line.name, reason });
