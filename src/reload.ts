@@ -14,25 +14,33 @@ export type _Retire = (next: _Successor) => void;
 
 const _KEY = Symbol.for("@graceful/serve.instances");
 
-function _owners(): WeakMap<object, _Retire> {
-  const g = globalThis as { [_KEY]?: WeakMap<object, _Retire> };
+interface _Owner {
+  instance: _Successor;
+  retire: _Retire;
+}
+
+function _owners(): WeakMap<object, _Owner> {
+  const g = globalThis as { [_KEY]?: WeakMap<object, _Owner> };
   return g[_KEY] ??= new WeakMap();
 }
 
 /**
  * Makes `instance` the owner of `key` (a runtime server, or the process for a default export),
- * retiring the instance that owned it before. Returns whether one was replaced.
+ * retiring the instance that owned it before (not itself: attaching a server twice). Returns
+ * whether one was replaced.
  */
 export function _replaceInstance(key: object, instance: _Successor, retire: _Retire): boolean {
   const owners = _owners();
   const previous = owners.get(key);
-  owners.set(key, retire);
-  previous?.(instance);
-  return previous !== undefined;
+  owners.set(key, { instance, retire });
+  // Another copy of the library in the process may have left an entry of another shape.
+  if (typeof previous?.retire !== "function" || previous.instance === instance) return false;
+  previous.retire(instance);
+  return true;
 }
 
 /** Forgets `key`'s owner once that instance finished, if it still owns it. */
 export function _releaseInstance(key: object, retire: _Retire): void {
   const owners = _owners();
-  if (owners.get(key) === retire) owners.delete(key);
+  if (owners.get(key)?.retire === retire) owners.delete(key);
 }
