@@ -32,11 +32,14 @@ const EDITS = 5;
 const SLOW_MS = 150;
 /** After the shutdown began: longer than the 500 ms Deno ≥ 2.7.11's watcher waits. */
 const SLOWER_MS = 1500;
+/** `/sleep`, whatever happens: long enough to span an edit and a signal. */
+const SLEEP_MS = 1500;
 
 /**
  * The app: `/` answers its version; `/slow` and `/slower` answer SLOW_MS and SLOWER_MS after the
  * shutdown began, so they are in flight whenever it begins. Each version registers a hook that
- * names it. `attach` installs its own SIGTERM listener, as graceful()'s users do.
+ * names it. `/sleep` answers after SLEEP_MS. `attach` installs its own SIGTERM listener, as
+ * graceful()'s users do.
  */
 function app(mode: Mode, version: number, port: number): string {
   const mod = JSON.stringify(join(ROOT, "mod.ts"));
@@ -53,6 +56,12 @@ const fetch = async (request: Request): Promise<Response> => {
     await new Promise((resolve) => setTimeout(resolve, path === "/slow" ? ${SLOW_MS} : ${SLOWER_MS}));
     console.error("answered " + path + " of version " + VERSION);
     return new Response(path.slice(1) + " " + VERSION);
+  }
+  if (path === "/sleep") {
+    console.error("started /sleep of version " + VERSION);
+    await new Promise((resolve) => setTimeout(resolve, ${SLEEP_MS}));
+    console.error("answered /sleep of version " + VERSION);
+    return new Response("sleep " + VERSION);
   }
   return new Response("version " + VERSION);
 };
@@ -168,6 +177,31 @@ describe("bun --hot: a reloaded module replaces the previous instance", {
       if (mode !== "attach") assert.equal(count(stderr, "] SIGTERM received\n"), 1, stderr);
       assert.equal(count(stderr, "hook of version"), 1, stderr);
       assert.match(stderr, new RegExp(`hook of version ${last}\\b`));
+    });
+
+    it(`${runtimeLabel("bun")}, ${mode}: a request still running in an earlier version's code is drained too`, async () => {
+      const { child, port, edit } = await startEdited(
+        runtimeLabel("bun"),
+        (file) => [BINARIES.bun, "--hot", file],
+        mode,
+      );
+      await reloaded(port, 1, child);
+      const sleeping = curl(port, "/sleep");
+      await child.waitForStderr("started /sleep of version 1");
+      edit(2);
+      await reloaded(port, 2, child);
+      child.kill("SIGTERM");
+      const exit = await child.waitForExit(10_000);
+      const response = await sleeping;
+      const stderr = child.stderr();
+      assert.equal(response.status, 200, `the request in flight: ${response.error}\n${stderr}`);
+      assert.equal(response.body, "sleep 1");
+      assert.ok(
+        stderr.indexOf("shutdown started") < stderr.indexOf("answered /sleep of version 1"),
+        `the request was in flight when the shutdown began:\n${stderr}`,
+      );
+      assertExit(exit, 0, child);
+      assert.match(stderr, /hook of version 2\b/);
     });
   }
 });
