@@ -24,6 +24,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { corun } from "./figures/corun.ts";
 import { latest } from "./figures/latest.ts";
+import { peers } from "./figures/peers.ts";
 import { rollout } from "./figures/rollout.ts";
 import { sse } from "./figures/sse.ts";
 import {
@@ -36,7 +37,7 @@ import {
 } from "./figures/_table.ts";
 
 /** Every results file the docs show, in the order of the README's summary table. */
-export const SOURCES: readonly FigureSource[] = [corun, latest, sse, rollout];
+export const SOURCES: readonly FigureSource[] = [corun, latest, sse, rollout, peers];
 
 /** The summary table's marker name. */
 export const SUMMARY = "summary";
