@@ -8,12 +8,12 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import net from "node:net";
 import process from "node:process";
 import { afterEach, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import {
   cleanup,
+  freePort,
   releaseBefore,
   runtimeLabel,
   type RuntimeName,
@@ -50,18 +50,6 @@ interface SseEntry {
   /** `lastEventId` of message events, `null` for open and error. */
   id: string | null;
   data: string | null;
-}
-
-/** A free TCP port on 127.0.0.1 (bound to port 0, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Why the browser tests are skipped, said loudly; `false` when they run (always with CI set). */

@@ -5,7 +5,6 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -14,6 +13,7 @@ import {
   cleanup,
   curl,
   type Demo,
+  freePort,
   releaseBefore,
   ROOT,
   runtimeLabel,
@@ -96,18 +96,6 @@ process.on("SIGTERM", () => {
 void serve, gracefulExport;
 `;
   }
-}
-
-/** A port free right now (Bun's hot reload finds its server again by address, so not 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits until `/` answers `version <version>`: the edit took effect. */
