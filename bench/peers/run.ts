@@ -207,7 +207,10 @@ async function main(): Promise<number> {
         "\n",
     );
     await writeAtomically(md, markdown);
-    console.error(`bench/peers: wrote ${json} and ${md} (${elapsedS} s)`);
+    console.error(
+      `bench/peers: wrote ${json} and ${md} (${elapsedS} s); \`npm run figures\` renders ` +
+        `the peer tables of README.md and docs/figures.md from them`,
+    );
   } else {
     console.error(`bench/peers: quick mode or a selection: nothing written (${elapsedS} s)`);
   }
