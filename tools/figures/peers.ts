@@ -88,40 +88,24 @@ function _caption(p: Peers): string {
   ]);
 }
 
+/** One row per shutdown (the baseline left out). */
+function _table(p: Peers): string {
+  return table(
+    [
+      "shutdown",
+      "scenarios passed",
+      "keep-alive load: lost on reused / new sockets",
+      "rolling restarts: lost",
+      "endless SSE open: SIGTERM → exit",
+    ],
+    _rows(p).map((r) => [r.name, r.passed, `${r.reused} / ${r.fresh}`, String(r.rollout), r.sse]),
+  );
+}
+
 export const peers: FigureSource = {
   path: PATH,
   tables: {
-    peers: (results) => {
-      const p = results as Peers;
-      return _caption(p) + "\n\n" + table(
-        [
-          "shutdown",
-          "scenarios passed",
-          "keep-alive load: lost on reused / new sockets",
-          "rolling restarts: lost",
-          "SIGTERM → exit, endless SSE open",
-        ],
-        _rows(p).map((r) => [
-          r.name,
-          r.passed,
-          `${r.reused} / ${r.fresh}`,
-          String(r.rollout),
-          r.sse,
-        ]),
-      );
-    },
-    "peers-short": (results) => {
-      const p = results as Peers;
-      return table(
-        [
-          "shutdown",
-          "scenarios passed",
-          "keep-alive load: lost on reused sockets",
-          "rolling restarts: lost",
-          "endless SSE open: SIGTERM → exit",
-        ],
-        _rows(p).map((r) => [r.name, r.passed, String(r.reused), String(r.rollout), r.sse]),
-      );
-    },
+    peers: (results) => `${_caption(results as Peers)}\n\n${_table(results as Peers)}`,
+    "peers-short": (results) => _table(results as Peers),
   },
 };
