@@ -201,11 +201,10 @@ export function _gracefulExportOn<H extends FetchHandler>(
     () => server.shutdown({ reason: `${name}'s own stop signal handling` }).then(() => {}),
     () =>
       settings.logger.warn(
-        `${where}: ${name} served the default export without handing its server over (it did ` +
-          `not call the global ${name === "bun" ? "Bun" : "Deno"}.serve), so at a shutdown the ` +
-          `listener stays open until the process exits and idle keep-alive connections are not ` +
-          `closed; the requests the export's fetch handles are still drained. For the whole ` +
-          `shutdown, start the server with serve(app, { port }) instead of a default export`,
+        `${where}: ${name} served the default export without the global Bun.serve; the ` +
+          `library took its server from the first request, so a shutdown before any request ` +
+          `leaves the listener to the process exit. serve(app, { port }) does not depend on ` +
+          `how ${name} starts a default export`,
       ),
   );
   const { logger, clock } = settings;

@@ -140,7 +140,7 @@ export interface _DefaultExportRuntime {
    * Watches for the server the runtime starts for `exported`: `served` gets it when it listens
    * (with its address, where the runtime gives one then), and the runtime's own stop handling,
    * if it has one, calls `stop` instead of closing that server itself. `bypassed` is called
-   * where the runtime is seen serving the export without the call that hands its server over.
+   * when the server came another way than the runtime's usual call (Bun: with a request).
    */
   capture(
     exported: object,
