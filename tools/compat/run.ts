@@ -5,12 +5,12 @@
 // - the keep-alive load across SIGTERM, 5 shutdowns (tools/compat/race.ts; about 10 s a line):
 //   fails on any request lost on a reused connection, any bad response or exit;
 // - a quick `npm run bench:corun` of the plain handler, graceful ÷ raw on the fast path and on the
-//   public-API path, plus the raw-against-raw control (3 rounds of 1 s a case; 30-45 s a line):
+//   public-API path, plus the raw-against-raw control (3 rounds of 1 s a case; 20-55 s a line):
 //   only the measurement must run, its figures are reported, never asserted (a shared machine is
 //   noisy; the figures of record come from full bench runs);
 // and prints one summary table of the runs and one of the figures per line.
 //
-//   npm run test:compat                                     every line, everything (~14 min)
+//   npm run test:compat                                     every line, everything (~17 min)
 //   npm run test:compat -- --only=deno-2.5.7,node-22 --filter="keep-alive" --timeout=300
 //   npm run test:compat -- --suites=race,bench --race-runs=10 --bench-rounds=5
 //   npm run test:compat -- --skip-tests=pinned,node      (CI: npm test ran those lines' tests)
@@ -188,8 +188,8 @@ function _runs(
     if (options.kinds.includes("bench")) {
       const base = join(OUT, `${line.name}-bench`);
       // The plain handler's cases: on Deno the fast path, the public-API path and the control; on
-      // Bun the library (public APIs only) and the control; on Node whatever cases bench:corun has.
-      const only = line.runtime === "node" ? "node-" : `${line.runtime}-plain`;
+      // Bun and Node the library (public APIs only) and the control (Bun: and its SSE-check cases).
+      const only = `${line.runtime}-plain`;
       runs.push({
         line,
         kind: "bench",
@@ -404,7 +404,7 @@ function _benchCells(line: RuntimeLine, cases: BenchCase[] | undefined): string[
     return [_ratio(named("")), _ratio(named(" public API")), _ratio(control)];
   }
   // Bun and Node: the library reads no runtime internals, its only path is on public APIs.
-  const library = line.runtime === "bun" ? named("") : cases.find((c) => c !== control);
+  const library = named("");
   return ["none (public APIs only)", _ratio(library), _ratio(control)];
 }
 
