@@ -23,6 +23,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { corun } from "./figures/corun.ts";
+import { corunNode } from "./figures/corun_node.ts";
 import { latest } from "./figures/latest.ts";
 import { peers } from "./figures/peers.ts";
 import { rollout } from "./figures/rollout.ts";
@@ -37,7 +38,7 @@ import {
 } from "./figures/_table.ts";
 
 /** Every results file the docs show, in the order of the README's summary table. */
-export const SOURCES: readonly FigureSource[] = [corun, latest, sse, rollout, peers];
+export const SOURCES: readonly FigureSource[] = [corun, corunNode, latest, sse, rollout, peers];
 
 /** The summary table's marker name. */
 export const SUMMARY = "summary";
