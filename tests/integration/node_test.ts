@@ -607,8 +607,10 @@ for (const node of binaries) {
             JSON.stringify(result),
           );
         }
-        // After the GOAWAY: a stream on the session is refused (never processed, so a client may
-        // retry it anywhere) and a new connection finds the listener closed.
+        // After the GOAWAY: a stream on the session is refused (the server never processes it:
+        // "4 completed" below counts nghttp's, curl's and the client's first two; the server sends
+        // nothing for it, the client's nghttp2 reports it refused), and a new connection finds the
+        // listener closed, so a client retries elsewhere.
         assert.match(result.late!.stream, /REFUSED_STREAM|ERR_HTTP2_GOAWAY_SESSION/);
         assert.equal(result.late!.connection, "ECONNREFUSED");
 
