@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
 import { after, afterEach, describe, it } from "node:test";
+import tls from "node:tls";
 import {
   assertExit,
   cleanup,
@@ -636,6 +637,44 @@ for (const node of binaries) {
         assertExit(exit, 0, demo);
         assert.match(demo.stderr(), /4 completed, 0 cut/);
         assert.doesNotMatch(demo.stderr(), /UnsupportedWarning|connection header/i);
+      },
+    );
+
+    it(
+      "closes an idle HTTP/1.1 keep-alive connection on the HTTP/2 port when the listener closes",
+      BOUNDED,
+      async () => {
+        const demo = await h2Demo();
+        const socket = tls.connect({
+          host: "127.0.0.1",
+          port: demo.port,
+          ALPNProtocols: ["http/1.1"],
+          rejectUnauthorized: false,
+        });
+        let text = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (chunk: string) => (text += chunk));
+        const closed = new Promise<number>((resolve) =>
+          socket.on("close", () => resolve(performance.now()))
+        );
+        socket.on("error", () => {});
+        await new Promise<void>((resolve) => socket.once("secureConnect", () => resolve()));
+        assert.equal(socket.alpnProtocol, "http/1.1");
+        socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        while (!text.endsWith("ok")) await sleep(20);
+        assert.match(text, /^HTTP\/1\.1 200 /);
+        assert.doesNotMatch(text, /^connection: close\r$/im, "keep-alive while serving");
+        // Keeps the process draining, so that the close comes from the listener, not the exit.
+        const slow = h2Client(node, demo.port, 1, "/slow?ms=1500");
+        await slow.connected;
+        await sleep(200);
+        const signalledAt = demo.kill("SIGTERM");
+        const closedAt = await within(closed, 3_000, "the idle connection to close");
+
+        assert.ok(closedAt - signalledAt < 1_000, `closed ${closedAt - signalledAt} ms later`);
+        assert.equal(demo.hasExited, false, "closed by the listener close, not the exit");
+        assert.equal((await slow.result).streams[0]!.body, "slept 1500 ms");
+        assertExit(await demo.waitForExit(5_000), 0, demo);
       },
     );
 

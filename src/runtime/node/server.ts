@@ -87,7 +87,7 @@ export function _nodeServer(
             reject(error);
           } else resolve();
         });
-        // Also the idle HTTP/1.1 connections of an HTTP/2 server with allowHTTP1 (Node ≥22).
+        // An HTTP/2 server with allowHTTP1 closes its idle HTTP/1.1 connections in close() itself.
         server.closeIdleConnections?.();
         // GOAWAY: open streams finish, new ones are refused; the session closes after them.
         for (const session of sessions) session.close();
