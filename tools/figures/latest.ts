@@ -1,11 +1,13 @@
 // bench/results/latest.json (`npm run bench`): how fast a shutdown ends the process, last response
-// byte → exit, raw server and library. Table `shutdown` (docs/figures.md) and one summary row.
+// byte → exit, raw server and library (table `shutdown`); what the library costs on every supported
+// release line, public-API path beside the fast path (table `lines`); one summary row each.
 
 import {
   caption,
   day,
   type FigureSource,
   ms,
+  ratio,
   type Runtime,
   runtimeName,
   runtimesOf,
@@ -29,7 +31,73 @@ interface Latest {
   }[];
 }
 
+/** One case of the per-line figures (bench/lib/lines.ts). */
+interface LineCase {
+  app: string;
+  path: "public" | "fast";
+  result: { ratio: { median: number }; rounds: unknown[] };
+}
+
+interface Lines {
+  lines: { runtime: Runtime; version: string; pinned: boolean; cases: LineCase[] }[];
+  missing: { line: string; reason: string }[];
+  rounds: number;
+  seconds: number;
+}
+
 const PATH = "bench/results/latest.json";
+
+/** The per-line figures, or an error naming the file when the run had none. */
+function linesOf(results: unknown): Lines {
+  const lines = (results as { lines?: Lines }).lines;
+  if (lines === undefined) {
+    throw new Error(`${PATH} has no per-line figures: run \`npm run bench\` (not --only)`);
+  }
+  return lines;
+}
+
+function linesTable(results: unknown): string {
+  const l = results as Latest;
+  const lines = linesOf(results);
+  const cell = (cases: LineCase[], app: string, path: LineCase["path"]): string => {
+    const found = cases.find((c) => c.app === app && c.path === path);
+    return found === undefined ? "—" : ratio(found.result.ratio.median);
+  };
+  const rows: string[][] = [];
+  for (const line of lines.lines) {
+    for (const app of [...new Set(line.cases.map((c) => c.app))]) {
+      rows.push([
+        `${runtimeName(line.runtime)} ${line.version}${line.pinned ? " (pinned)" : ""}`,
+        app,
+        cell(line.cases, app, "public"),
+        cell(line.cases, app, "fast"),
+      ]);
+    }
+  }
+  for (const m of lines.missing) rows.push([m.line, "not measured", "—", "—"]);
+  return caption(PATH, l.command, [
+    day(l.date),
+    `library ${l.versions.library}`,
+    `${lines.rounds} rounds of ${lines.seconds} s per case`,
+  ]) + "\n\n" +
+    table(
+      [
+        "requests served, graceful ÷ raw (median, side by side)",
+        "handler",
+        "public APIs only",
+        "fast path",
+      ],
+      rows,
+    );
+}
+
+/** The lowest and highest median of `path` over every line of `runtime`. */
+function linesRange(lines: Lines, runtime: Runtime, path: LineCase["path"]): string | undefined {
+  const medians = lines.lines.filter((l) => l.runtime === runtime)
+    .flatMap((l) => l.cases.filter((c) => c.path === path).map((c) => c.result.ratio.median));
+  if (medians.length === 0) return undefined;
+  return `${ratio(Math.min(...medians))}–${ratio(Math.max(...medians))}`;
+}
 
 function byRuntime(l: Latest): Map<Runtime, Latest["shutdown"][number]> {
   return new Map(l.shutdown.map((s) => [s.runtime, s]));
@@ -67,15 +135,31 @@ function shutdownTable(results: unknown): string {
 
 export const latest: FigureSource = {
   path: PATH,
-  tables: { shutdown: shutdownTable },
+  tables: { shutdown: shutdownTable, lines: linesTable },
   summary: (results) => {
     const l = results as Latest;
+    const lines = linesOf(results);
+    const lineCells: Partial<Record<Runtime, string>> = {};
+    for (const r of runtimesOf(lines.lines.map((line) => line.runtime))) {
+      const fast = linesRange(lines, r, "fast");
+      lineCells[r] = `${linesRange(lines, r, "public")}` +
+        (fast === undefined ? "" : ` (fast path ${fast})`);
+    }
+    const names = (r: Runtime): string =>
+      lines.lines.filter((line) => line.runtime === r).map((line) => line.version).join(", ");
     const cells: Partial<Record<Runtime, string>> = {};
     for (const [r, s] of byRuntime(l)) {
       const { demo, raw } = s.summary.lastByteToExit;
       cells[r] = `${pair(demo, 1)} (raw ${pair(raw, 1).replace(" ms", "")})`;
     }
     return [{
+      what: `requests served ÷ raw, lowest–highest over every supported line (Deno ${
+        names("deno")
+      }; Bun ${names("bun")}) and handler, public APIs only`,
+      command: l.command,
+      cells: lineCells,
+      versions: versions(l),
+    }, {
       what: "last response byte → process exit, p50 / p99",
       command: l.command,
       cells,
