@@ -74,6 +74,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
         tracker.finish();
       },
       addSocket: (socket) => streams.addSocket(socket),
+      info: (message) => settings.logger.info(message),
     };
     this.#respond = host.respond(core);
     this.fetch = host.wrapFetch(handler, (request, arg) => this.#handle(handler, request, arg));

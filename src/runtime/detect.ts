@@ -15,7 +15,8 @@ import { _denoDefaultExport, type _DenoServeCommandLike } from "./deno/serve_com
 /** What the per-request path may use. */
 export interface _Capabilities {
   /**
-   * Runtime internals as guarded optimisations (Deno's symbol slots). Off: public APIs only.
+   * Runtime internals as guarded optimisations (Deno's symbol slots, @hono/node-server's body
+   * cache). Off: public APIs only.
    * @default on, unless the environment variable GRACEFUL_SERVE_INTERNALS is "off"
    */
   internals: boolean;
@@ -55,7 +56,7 @@ export function _host(capabilities: _Capabilities = _capabilities()): _Host {
   if (deno !== undefined) return _denoHost(deno, capabilities.internals);
   const bun = (globalThis as { Bun?: _BunLike }).Bun;
   if (bun !== undefined) return _bunHost("bun", bun.version);
-  if (_isNode()) return _nodeHost();
+  if (_isNode()) return _nodeHost(capabilities.internals);
   return _bunHost("other");
 }
 

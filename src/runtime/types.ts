@@ -99,6 +99,8 @@ export interface _Core {
   readonly requestSettled: _BodySettled;
   /** A WebSocket opened; it counts as in flight until the tracker hears it closed. */
   addSocket(socket: _Socket): void;
+  /** Logs at info level (a fast path found missing only once requests arrive). */
+  info(message: string): void;
 }
 
 /**

@@ -8,22 +8,32 @@ import { describe, it } from "node:test";
 import { _gracefulOn } from "../../src/graceful.ts";
 import { _InFlight } from "../../src/in_flight.ts";
 import { _nodeHost } from "../../src/runtime/node/adapter.ts";
-import { _nodeRespond } from "../../src/runtime/node/respond.ts";
+import { _NODE_PUBLIC_PATH, _nodeRespond } from "../../src/runtime/node/respond.ts";
 import { _isNodeServer, _nodeServer } from "../../src/runtime/node/server.ts";
 import type { _Core } from "../../src/runtime/types.ts";
 
-function core(draining = false): _Core & { tracker: _InFlight } {
+function core(
+  draining = false,
+): _Core & { tracker: _InFlight; held: number; logged: string[] } {
   const tracker = new _InFlight();
-  return {
+  const c = {
     tracker,
+    held: 0,
+    logged: [] as string[],
     findSse: true,
     draining: () => draining,
-    hold: () => {},
+    hold: () => void c.held++,
     bodySettled: () => {},
     requestSettled: () => {},
     addSocket: () => {},
+    info: (message: string) => void c.logged.push(message),
   };
+  return c;
 }
+
+/** An SSE response of the runtime's own Response class. */
+const sse = (): Response =>
+  new Response(new ReadableStream(), { headers: { "content-type": "text/event-stream" } });
 
 /** A ServerResponse-like emitter; `closed` as Node ≥18 reports it. */
 function outgoing(closed = false): EventEmitter & { closed: boolean } {
@@ -92,6 +102,25 @@ describe("the Node response path", () => {
     const http2 = respond(new Response("ok"), { incoming: { httpVersionMajor: 2 } }, undefined)!;
     assert.equal(http1.headers.get("connection"), "close");
     assert.equal(http2.headers.get("connection"), null);
+  });
+
+  it("without @hono/node-server's body cache, says so once and reads every content type", () => {
+    // The runtime's own Response has no such cache: the public-API path, as on a changed release.
+    const c = core();
+    const respond = _nodeRespond(c);
+    respond(sse(), {}, undefined);
+    respond(sse(), {}, undefined);
+    assert.equal(c.held, 2, "both SSE bodies held");
+    assert.deepEqual(c.logged, [`${_NODE_PUBLIC_PATH}: no body cache found on Response`]);
+  });
+
+  it("with internals switched off, never probes the cache and says so at construction", () => {
+    const c = core();
+    _nodeRespond(c, false)(sse(), {}, undefined);
+    assert.equal(c.held, 1);
+    assert.deepEqual(c.logged, [], "nothing probed, so nothing found missing");
+    assert.equal(_nodeHost(false).fallback, `${_NODE_PUBLIC_PATH}: runtime internals switched off`);
+    assert.equal(_nodeHost(true).fallback, undefined);
   });
 
   it("adds no Connection header while serving", () => {

@@ -6,7 +6,7 @@
 import type { SignalName } from "../../signals.ts";
 import type { _Fetch, _Host, _Listening, _ListenOptions, _Runtime } from "../types.ts";
 import { _nodeListen, type _NodeProcessLike } from "./listen.ts";
-import { _nodeRespond } from "./respond.ts";
+import { _NODE_PUBLIC_PATH, _nodeRespond } from "./respond.ts";
 import { _nodeServer } from "./server.ts";
 
 /** The process side of Node, for serve(). */
@@ -30,14 +30,17 @@ export function _nodeRuntime(process: _NodeProcessLike): _Runtime {
   };
 }
 
-/** The per-request side of Node. */
-export function _nodeHost(): _Host {
+/**
+ * The per-request side of Node. `internals` allows reading @hono/node-server's body cache (an
+ * optimisation, probed at the first response, logged when missing); off: public APIs only.
+ */
+export function _nodeHost(internals = true): _Host {
   return {
     name: "node",
     wrapFetch: (handler, handle) =>
       ((request: Request, arg: never) => handle(request, arg)) as unknown as typeof handler,
-    respond: _nodeRespond,
+    respond: (core) => _nodeRespond(core, internals),
     trackUpgrades: () => {},
-    fallback: undefined,
+    fallback: internals ? undefined : `${_NODE_PUBLIC_PATH}: runtime internals switched off`,
   };
 }

@@ -49,14 +49,24 @@ export function _nodeBodyCache(Response: typeof globalThis.Response): symbol | n
   return null;
 }
 
-/** The response path for `core`. */
-export function _nodeRespond(core: _Core): _Respond {
+/** Logged once when the body cache cannot be used: every response's headers are then read. */
+export const _NODE_PUBLIC_PATH =
+  "Node: every response's content type is read to find SSE streams (public APIs only)";
+
+/**
+ * The response path for `core`. With `internals`, the body cache of @hono/node-server spares the
+ * content-type read of responses that cannot be streams; `core.info` says once when it is not there.
+ */
+export function _nodeRespond(core: _Core, internals = true): _Respond {
   const { tracker, findSse } = core;
   const finish = (): void => tracker.finish();
   // Probed at the first response: @hono/node-server installs its Response when it makes a server.
-  let bodyCache: symbol | null | undefined;
+  let bodyCache: symbol | null | undefined = internals ? undefined : null;
   const mayBeStream = (response: Response): boolean => {
-    bodyCache ??= _nodeBodyCache(globalThis.Response);
+    if (bodyCache === undefined) {
+      bodyCache = _nodeBodyCache(globalThis.Response);
+      if (bodyCache === null) core.info(`${_NODE_PUBLIC_PATH}: no body cache found on Response`);
+    }
     if (bodyCache === null) return true;
     const cached = (response as unknown as Record<symbol, unknown[] | undefined>)[bodyCache];
     return cached === undefined ||
