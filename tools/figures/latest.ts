@@ -145,17 +145,14 @@ export const latest: FigureSource = {
       lineCells[r] = `${linesRange(lines, r, "public")}` +
         (fast === undefined ? "" : ` (fast path ${fast})`);
     }
-    const names = (r: Runtime): string =>
-      lines.lines.filter((line) => line.runtime === r).map((line) => line.version).join(", ");
     const cells: Partial<Record<Runtime, string>> = {};
     for (const [r, s] of byRuntime(l)) {
       const { demo, raw } = s.summary.lastByteToExit;
       cells[r] = `${pair(demo, 1)} (raw ${pair(raw, 1).replace(" ms", "")})`;
     }
     return [{
-      what: `requests served ÷ raw, lowest–highest over every supported line (Deno ${
-        names("deno")
-      }; Bun ${names("bun")}) and handler, public APIs only`,
+      what:
+        "requests served ÷ raw, public APIs only, every supported line and handler: lowest–highest",
       command: l.command,
       cells: lineCells,
       versions: versions(l),
