@@ -64,8 +64,8 @@ export interface ServeOptions extends GracefulOptions {
   /**
    * Bun only: seconds a connection may stay silent (no request, no bytes written) before Bun closes
    * it; 0 turns it off. Bun 1.4 applies it in 4-second steps and also to handlers that have not
-   * answered yet, so an SSE route needs heartbeats well within it (or 0). Deno has no idle
-   * timeout: there the option is logged as having no effect.
+   * answered yet, so an SSE route needs heartbeats well within it (or 0). On Deno and Node the
+   * option is logged as having no effect.
    * @default Bun's own (10, i.e. about 12 s)
    */
   idleTimeout?: number;
@@ -159,7 +159,8 @@ const _REPEAT_WINDOW_MS = 1000;
 const _barriers = new WeakMap<object, _ExitBarrier>();
 
 /**
- * Starts a server on the current runtime (Deno or Bun) that shuts down gracefully on SIGTERM and
+ * Starts a server on the current runtime (Deno, Bun, or Node with `@hono/node-server`) that shuts
+ * down gracefully on SIGTERM and
  * SIGINT: it stops accepting, lets in-flight requests finish (each later response carries
  * `Connection: close`), cuts what is left at the deadline, runs the cleanup hooks and exits with
  * 0 (drained) or 1 (work was cut or a hook failed). A second signal exits at once with 128 + n.
@@ -171,7 +172,7 @@ const _barriers = new WeakMap<object, _ExitBarrier>();
  * unknown option, an unknown signal name, or an option of the wrong type.
  * @throws {RangeError} for a negative or non-finite duration, or a port out of range.
  *
- * @example A Hono app on Deno or Bun
+ * @example A Hono app on Deno, Bun or Node
  * ```ts
  * import { Hono } from "hono";
  * import { serve } from "@graceful/serve";
@@ -181,7 +182,6 @@ const _barriers = new WeakMap<object, _ExitBarrier>();
  *
  * const server = serve(app, { port: 8000, timeout: 10_000 });
  * server.onShutdown(() => console.error("closing the database"));
- * await server.finished;
  * ```
  */
 export function serve<H extends FetchHandler>(

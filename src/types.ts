@@ -246,8 +246,9 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
   readonly finished: Promise<ShutdownReport>;
   /**
    * Hands the runtime server to the shutdown sequence, which will close its listener and wait for
-   * it (`shutdown()` on Deno, `stop()` on Bun). Several servers may be attached.
-   * @throws {TypeError} when `server` is not a Deno or Bun server.
+   * it (`shutdown()` on Deno, `stop()` on Bun, `close()` on Node's `http.Server`,
+   * `https.Server` or `Http2SecureServer`). Several servers may be attached.
+   * @throws {TypeError} when `server` is not a Deno, Bun or Node server.
    */
   attach(server: object): void;
   /**
