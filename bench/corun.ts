@@ -18,8 +18,8 @@
 // raw against raw plus that path's two runtime calls (a content-type read, an `info.completed`
 // reaction), alone and together: Deno's price of those calls.
 // On Node (22.18 or later, found as tests/integration/_node.ts finds it, Node 24 first), the
-// anchor is plain @hono/node-server serving the same app (bench/servers/hello_node.ts):
-// `npm run bench:corun -- --only=node`.
+// anchor is plain @hono/node-server serving the same app (bench/servers/hello_node.ts), and the
+// "public API" cases switch off the read of its body cache: `npm run bench:corun -- --only=node`.
 // Writes bench/results/corun.json and corun.md. Method: bench/README.md ("Side by side").
 
 import { dirname, join } from "node:path";
@@ -180,6 +180,19 @@ async function main(): Promise<void> {
           runtime: node,
           a: raw(app),
           b: side(`graceful ${app} + attach`, { MODE: "graceful", APP: app }),
+        });
+      }
+      // Without the read of @hono/node-server's body cache: every response's headers are read.
+      for (const app of ["plain", "hono"]) {
+        cases.push({
+          name: `node-${app} public API`,
+          runtime: node,
+          a: raw(app),
+          b: side(`graceful ${app} + attach, internals off`, {
+            MODE: "graceful",
+            APP: app,
+            GRACEFUL_SERVE_INTERNALS: "off",
+          }),
         });
       }
       cases.push({

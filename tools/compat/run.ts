@@ -187,8 +187,8 @@ function _runs(
     }
     if (options.kinds.includes("bench")) {
       const base = join(OUT, `${line.name}-bench`);
-      // The plain handler's cases: on Deno the fast path, the public-API path and the control; on
-      // Bun and Node the library (public APIs only) and the control (Bun: and its SSE-check cases).
+      // The plain handler's cases: on Deno and Node the fast path, the public-API path and the
+      // control; on Bun the library (public APIs only), the control and its SSE-check cases.
       const only = `${line.runtime}-plain`;
       runs.push({
         line,
@@ -400,10 +400,10 @@ function _benchCells(line: RuntimeLine, cases: BenchCase[] | undefined): string[
   const named = (suffix: string): BenchCase | undefined =>
     cases.find((c) => c.name === `${line.runtime}-plain${suffix}`);
   const control = cases.find((c) => c.name.endsWith(" control"));
-  if (line.runtime === "deno") {
+  if (line.runtime !== "bun") {
     return [_ratio(named("")), _ratio(named(" public API")), _ratio(control)];
   }
-  // Bun and Node: the library reads no runtime internals, its only path is on public APIs.
+  // Bun: the library reads no runtime internals, its only path is on public APIs.
   const library = named("");
   return ["none (public APIs only)", _ratio(library), _ratio(control)];
 }
