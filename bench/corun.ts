@@ -195,6 +195,28 @@ async function main(): Promise<void> {
           }),
         });
       }
+      // @hono/node-server's price of a response.headers read, alone and in the library.
+      cases.push({
+        name: "node-plain headers object",
+        runtime: node,
+        a: raw("plain"),
+        b: side("@hono/node-server plain + response.headers", {
+          MODE: "raw",
+          APP: "plain",
+          PROBE: "getter",
+        }),
+      });
+      cases.push({
+        name: "node-plain public API sseFinalFrame false",
+        runtime: node,
+        a: raw("plain"),
+        b: side("graceful plain + attach, internals off, sseFinalFrame false", {
+          MODE: "graceful",
+          APP: "plain",
+          GRACEFUL_SERVE_INTERNALS: "off",
+          SSE: "off",
+        }),
+      });
       cases.push({
         name: "node-hono serve()",
         runtime: node,

@@ -11,6 +11,8 @@
 //   APP   plain (`() => new Response("ok")`) or hono (`app.get("/", (c) => c.text("ok"))`).
 //   PORT  0 picks a free port. Prints `listening on http://127.0.0.1:PORT` once ready.
 //   SSE   off (graceful and serve modes): `sseFinalFrame: false`.
+//   PROBE getter (raw mode, plain app): the handler also reads `response.headers`, the one read
+//         the library's public-API path adds to each response: @hono/node-server's price of it.
 
 import type { AddressInfo } from "node:net";
 import process from "node:process";
@@ -33,7 +35,14 @@ const sse = choice("SSE", ["on", "off"], "on", NAME) === "off"
   : {};
 const hono = new Hono();
 hono.get("/", (c) => c.text("ok"));
-const plain = (): Response => new Response("ok");
+const probe = choice("PROBE", ["none", "getter"], "none", NAME);
+const plain = probe === "getter"
+  ? (): Response => {
+    const response = new Response("ok");
+    void response.headers;
+    return response;
+  }
+  : (): Response => new Response("ok");
 // The library gets the app itself (as users write `serve(app)`); raw serves its fetch.
 const target: FetchHandler | { fetch: FetchHandler } = appName === "hono" ? hono : plain;
 const fetch = appName === "hono" ? hono.fetch : plain;
