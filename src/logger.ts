@@ -41,6 +41,14 @@ export const stderrLogger: Logger = Object.freeze({
 const _silent: Logger = Object.freeze({ info() {}, warn() {}, error() {} });
 
 /**
+ * `logger` itself, or stderr where it is the silent one: for a failure that the other runtimes
+ * throw (and so print whatever the logger), which must not end the process unexplained.
+ */
+export function _loudLogger(logger: Logger): Logger {
+  return logger === _silent ? stderrLogger : logger;
+}
+
+/**
  * Resolves the `logger` option: `false` is silent; `undefined` is stderr for serve() (which owns
  * the process) and silent for graceful() (the core logs only when given a logger).
  */

@@ -17,7 +17,7 @@ import {
 import { _detectRuntime } from "./runtime/detect.ts";
 import type { _Fetch, _Runtime } from "./runtime/types.ts";
 import type { Clock } from "./clock.ts";
-import type { Logger } from "./logger.ts";
+import { _loudLogger, type Logger } from "./logger.ts";
 import { _releaseInstance, _replaceInstance, type _Retire, type _Successor } from "./reload.ts";
 import { _signals, SIGNAL_NUMBERS, type SignalName } from "./signals.ts";
 import type { FetchHandler, Graceful, GracefulOptions } from "./types.ts";
@@ -274,9 +274,10 @@ export function _serveOn<H extends FetchHandler>(
   if (listening.bound === undefined) listened();
   else {
     // Node reports a listen error (EADDRINUSE) after serve() returned: the same message as the
-    // other runtimes throw, then the shutdown, which fails (exit 1) since the server never listened.
+    // other runtimes throw (on stderr even with `logger: false`, as a throw would be), then the
+    // shutdown, which fails (exit 1) since the server never listened.
     listening.bound.then((bound) => (address(bound), listened()), (error: Error) => {
-      logger.error(`serve(): cannot listen on ${hostname}:${port}: ${error.message}`);
+      _loudLogger(logger).error(`serve(): cannot listen on ${hostname}:${port}: ${error.message}`);
       server.shutdown({ reason: "the server could not listen" });
     });
   }

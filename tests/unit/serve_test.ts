@@ -126,6 +126,35 @@ describe("serve()", () => {
     );
   });
 
+  it("a listen error after serve() returned (Node) reaches stderr even with logger: false", async () => {
+    const rt = scriptedRuntime();
+    const failed = Promise.reject(new Error("listen EADDRINUSE: address already in use"));
+    const late: Runtime = {
+      ...rt.runtime,
+      listen: (options, fetch) => ({ ...rt.runtime.listen(options, fetch), bound: failed }),
+    };
+    const printed: unknown[][] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      const server = _serveOn(late, ok, {
+        port: 8000,
+        hostname: "127.0.0.1",
+        logger: false,
+        exit: false,
+      });
+      rt.settle();
+      // (The exit code comes from the Node server's failing close(), not faked here.)
+      assert.equal((await server.finished).reason, "the server could not listen");
+    } finally {
+      console.error = error;
+    }
+    assert.deepEqual(printed, [[
+      "[graceful] error: serve(): cannot listen on 127.0.0.1:8000: " +
+      "listen EADDRINUSE: address already in use",
+    ]]);
+  });
+
   it("drains on the first signal, removes its handlers and exits 0", async () => {
     const rt = scriptedRuntime();
     const server = _serveOn(rt.runtime, ok, { logger: false, drainDelay: 0 });
