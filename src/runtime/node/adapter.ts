@@ -6,7 +6,7 @@
 import type { SignalName } from "../../signals.ts";
 import type { _Fetch, _Host, _Listening, _ListenOptions, _Runtime } from "../types.ts";
 import { _nodeListen, type _NodeProcessLike } from "./listen.ts";
-import { _NODE_PUBLIC_PATH, _nodeRespond } from "./respond.ts";
+import { _nodeRespond } from "./respond.ts";
 import { _nodeServer } from "./server.ts";
 
 /** The process side of Node, for serve(). */
@@ -41,6 +41,7 @@ export function _nodeHost(internals = true): _Host {
       ((request: Request, arg: never) => handle(request, arg)) as unknown as typeof handler,
     respond: (core) => _nodeRespond(core, internals),
     trackUpgrades: () => {},
-    fallback: internals ? undefined : `${_NODE_PUBLIC_PATH}: runtime internals switched off`,
+    // Logged by the response path, which knows whether SSE responses are looked for at all.
+    fallback: undefined,
   };
 }

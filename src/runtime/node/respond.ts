@@ -62,6 +62,8 @@ export function _nodeRespond(core: _Core, internals = true): _Respond {
   const finish = (): void => tracker.finish();
   // Probed at the first response: @hono/node-server installs its Response when it makes a server.
   let bodyCache: symbol | null | undefined = internals ? undefined : null;
+  // Said only where it costs something: with sseFinalFrame false no content type is read at all.
+  if (!internals && findSse) core.info(`${_NODE_PUBLIC_PATH}: runtime internals switched off`);
   const mayBeStream = (response: Response): boolean => {
     if (bodyCache === undefined) {
       bodyCache = _nodeBodyCache(globalThis.Response);
