@@ -46,4 +46,21 @@ function corunNodeTable(results: unknown): string {
   );
 }
 
-export const corunNode: FigureSource = { path: PATH, tables: { corun_node: corunNodeTable } };
+export const corunNode: FigureSource = {
+  path: PATH,
+  tables: { corun_node: corunNodeTable },
+  // The README's Node figure: the Hono app through serve() and through graceful() + attach().
+  summary: (results) => {
+    const c = results as CorunNode;
+    const of = (name: string) => c.results.find((r) => r.name === name);
+    const served = of("node-hono serve()");
+    const attached = of("node-hono");
+    if (served === undefined || attached === undefined) return [];
+    return [{
+      what: "requests served on Node, Hono app ÷ plain @hono/node-server: `serve()` / `graceful()`",
+      command: c.command,
+      cells: { node: `${ratio(served.ratio.median)} / ${ratio(attached.ratio.median)}` },
+      versions: { node: version(served.runtime) },
+    }];
+  },
+};
