@@ -3,6 +3,7 @@
 // byte-level control (slow uploads, FIN/RST, ECONNREFUSED), curl and fetch elsewhere.
 // Uses only node: modules so that it runs under `deno test` (and `bun test`) unchanged.
 
+import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -776,4 +777,37 @@ export async function outcomeOf(
     if (error instanceof ClosedBeforeResponse) return error;
     throw error;
   }
+}
+
+/** Reads a fetch body to its end; `error` is set when the body did not end cleanly. */
+export async function readAll(
+  reader: ReadableStreamDefaultReader<string>,
+  text: string,
+): Promise<{ text: string; error: unknown }> {
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { text, error: undefined };
+      text += value;
+    }
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+/** Opens an SSE route of the demo and reads until two tick events arrived. */
+export async function openTicking(
+  port: number,
+  path: string,
+): Promise<{ reader: ReadableStreamDefaultReader<string>; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  assert.equal(response.status, 200);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
+    const { value, done } = await reader.read();
+    assert.equal(done, false, `ended before the shutdown: ${text}`);
+    text += value;
+  }
+  return { reader, text };
 }

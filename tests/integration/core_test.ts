@@ -20,6 +20,7 @@ import {
   hasClose,
   outcomeOf,
   type RawResponse,
+  readAll,
   requestHead,
   runtimeLabel,
   RUNTIMES,
@@ -44,22 +45,6 @@ function assertNotPartial(outcome: RawResponse | ClosedBeforeResponse, what: str
       hasClose(outcome.headers.get("connection")),
       `${what}: response without connection: close (${outcome.headers.get("connection")})`,
     );
-  }
-}
-
-/** Reads a fetch body to its end; `error` is set when the body did not end cleanly. */
-async function readAll(
-  reader: ReadableStreamDefaultReader<string>,
-  text: string,
-): Promise<{ text: string; error: unknown }> {
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return { text, error: undefined };
-      text += value;
-    }
-  } catch (error) {
-    return { text, error };
   }
 }
 

@@ -19,9 +19,11 @@ import {
   connectError,
   curl,
   hasClose,
+  openTicking,
   outcomeOf,
   PINNED_BINARIES,
   RawConnection,
+  readAll,
   requestHead,
   ROOT,
   send,
@@ -33,39 +35,6 @@ import { cleanupNode, nodeBinaries, type NodeBinary, nodeLeftOut, startNodeDemo 
 import { removeCertificate, tlsEnv } from "./_tls.ts";
 
 const BOUNDED = { timeout: 15_000 };
-
-/** Reads a fetch body to its end; `error` is set when it did not end cleanly. */
-async function readAll(
-  reader: ReadableStreamDefaultReader<string>,
-  text: string,
-): Promise<{ text: string; error: unknown }> {
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return { text, error: undefined };
-      text += value;
-    }
-  } catch (error) {
-    return { text, error };
-  }
-}
-
-/** Opens an SSE route and reads until two ticks came. */
-async function openTicking(
-  port: number,
-  path: string,
-): Promise<{ reader: ReadableStreamDefaultReader<string>; text: string }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
-  assert.equal(response.status, 200);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
-    const { value, done } = await reader.read();
-    assert.equal(done, false, `ended before the shutdown: ${text}`);
-    text += value;
-  }
-  return { reader, text };
-}
 
 /**
  * Runs tests/integration/_ws_client.ts on the pinned Deno against `url` with `sockets` sockets:

@@ -11,6 +11,7 @@ import {
   cleanup,
   type Demo,
   type Exit,
+  openTicking,
   releaseBefore,
   runtimeLabel,
   RUNTIMES,
@@ -104,23 +105,6 @@ function rawGet(port: number, path: string): Promise<{ body: Promise<RawBody> }>
 function gzipTest(bytes: Uint8Array): { ok: boolean; stderr: string } {
   const result = spawnSync("gzip", ["-t"], { input: bytes, encoding: "utf8" });
   return { ok: result.status === 0, stderr: result.stderr };
-}
-
-/** Opens an SSE route and reads until two tick events arrived. */
-async function openTicking(
-  port: number,
-  path: string,
-): Promise<{ reader: ReadableStreamDefaultReader<string>; text: string }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
-  assert.equal(response.status, 200);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while ((text.match(/^event: tick$/gm) ?? []).length < 2) {
-    const { value, done } = await reader.read();
-    assert.equal(done, false, `ended before the shutdown: ${text}`);
-    text += value;
-  }
-  return { reader, text };
 }
 
 /**
