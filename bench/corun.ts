@@ -4,7 +4,7 @@
 // the requests they served in the same seconds is the inverse ratio of their CPU cost per
 // request. One round: fresh processes, a warm-up, then `--seconds` of load.
 //
-//   npm run bench:corun                 9 rounds of 3 s per case (about 6 minutes)
+//   npm run bench:corun                 9 rounds of 3 s per case (about 30 minutes)
 //   npm run bench:corun -- --rounds=5   fewer rounds (3..31)
 //   npm run bench:corun -- --out=DIR    results into DIR instead of bench/results/ (test:compat)
 //   npm run bench:corun -- --only=TEXT  the cases whose name has TEXT
@@ -14,9 +14,11 @@
 // `sseFinalFrame: false` against raw, and raw against raw plus the library's check for SSE
 // responses alone (`response.headers.get("content-type")?.startsWith(...)`), which together split
 // the library's cost there into Bun's price of that check and the rest (and of the
-// `response.headers` read alone); on Deno, the path on public APIs alone per handler shape, and
-// raw against raw plus that path's two runtime calls (a content-type read, an `info.completed`
-// reaction), alone and together: Deno's price of those calls.
+// `response.headers` read alone); on Deno, the path on public APIs alone per handler shape, raw
+// against raw plus that path's two runtime calls (a content-type read, an `info.completed`
+// reaction), alone and together, with a handler that declares the request and with a Hono app:
+// Deno's price of those calls; and the public-API path against raw plus both calls: what the
+// library adds beyond them.
 // On Node (22.18 or later, found as tests/integration/_node.ts finds it, Node 24 first), the
 // anchor is plain @hono/node-server serving the same app (bench/servers/hello_node.ts), and the
 // "public API" cases switch off the read of its body cache: `npm run bench:corun -- --only=node`.
@@ -161,12 +163,27 @@ async function main(): Promise<void> {
     }
     // The public-API path's two calls alone on raw Deno (the same handler, plus a content-type read
     // and one `info.completed` reaction per response): the runtime's price of those calls.
-    for (const probe of ["headers", "completed", "both"]) {
+    for (const app of ["args", "hono"]) {
+      for (const probe of ["headers", "completed", "both"]) {
+        cases.push({
+          name: `deno-${app} public calls ${probe}`,
+          runtime: rts.deno,
+          a: side(`raw ${app}`, { MODE: "raw", APP: app }),
+          b: side(`raw ${app} + ${probe}`, { MODE: "raw", APP: app, PROBE: probe }),
+        });
+      }
+    }
+    // The public-API path against raw plus its two calls: what the library adds beyond them.
+    for (const app of ["plain", "hono"]) {
       cases.push({
-        name: `deno-args public calls ${probe}`,
+        name: `deno-${app} public API over its calls`,
         runtime: rts.deno,
-        a: side("raw args", { MODE: "raw", APP: "args" }),
-        b: side(`raw args + ${probe}`, { MODE: "raw", APP: "args", PROBE: probe }),
+        a: side(`raw ${app} + both`, { MODE: "raw", APP: app, PROBE: "both" }),
+        b: side(`graceful ${app}, internals off`, {
+          MODE: "graceful",
+          APP: app,
+          GRACEFUL_SERVE_INTERNALS: "off",
+        }),
       });
     }
     const node = nodeCommand();

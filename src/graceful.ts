@@ -59,7 +59,13 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
     life.bound = true;
     const tracker = this.#tracker;
     const streams = this.#streams = new _Streams(tracker, settings.sseFinalFrame);
-    this.#shutdown = new _Shutdown({ settings, tracker, streams, life, hooks: this.#hooks });
+    const shutdown = this.#shutdown = new _Shutdown({
+      settings,
+      tracker,
+      streams,
+      life,
+      hooks: this.#hooks,
+    });
     const { promise, resolve } = Promise.withResolvers<ShutdownReport>();
     this.finished = promise;
     this.#resolveFinished = resolve;
@@ -67,6 +73,7 @@ export class _GracefulServer<H extends FetchHandler> implements Graceful<H> {
       tracker,
       findSse: settings.sseFinalFrame !== undefined,
       draining: () => life.state !== "serving",
+      attached: () => shutdown.attached,
       hold: (body: _HeldBody, sse: boolean) => streams.hold(body, sse),
       bodySettled: (body: _HeldBody) => streams.release(body),
       requestSettled: (body: _HeldBody) => {

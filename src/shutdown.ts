@@ -120,6 +120,11 @@ export class _Shutdown {
     return count + tracker.sockets;
   }
 
+  /** Whether a server is attached. */
+  get attached(): boolean {
+    return this.#servers.length > 0;
+  }
+
   /** Adds a server; once the listeners were closed, it is closed at once. */
   attach(server: _RuntimeServer): void {
     this.#servers.push(server);
@@ -167,7 +172,7 @@ export class _Shutdown {
       timedOut = left !== undefined;
       if (left !== undefined) {
         cutDetail = left;
-        await this.#force();
+        await this.#force(left.handlers + left.bodies + left.webSockets === 0);
       }
     } catch (error) {
       failed = true;
@@ -355,10 +360,20 @@ export class _Shutdown {
     // The deadline with nothing left in flight: only a runtime's settling was late.
     if (cut === 0 && await this.#timers.within(drained, _FORCE_GRACE_MS)) return undefined;
     this.#enter("cut");
-    settings.logger.warn(
-      `deadline reached after ${elapsed()} ms: cutting ${detail.handlers} handler(s), ` +
-        `${detail.bodies} response body(ies) and ${detail.webSockets} WebSocket(s)`,
-    );
+    if (cut === 0) {
+      // Deno's public-API path leaves bodies streamed before the shutdown to Deno's shutdown.
+      settings.logger.warn(
+        `deadline reached after ${elapsed()} ms with nothing counted in flight, but the ` +
+          `server is still closing: the runtime is still writing responses the library does ` +
+          `not count (on Deno's public-API path, bodies streamed before the shutdown began); ` +
+          `they end when the process exits`,
+      );
+    } else {
+      settings.logger.warn(
+        `deadline reached after ${elapsed()} ms: cutting ${detail.handlers} handler(s), ` +
+          `${detail.bodies} response body(ies) and ${detail.webSockets} WebSocket(s)`,
+      );
+    }
     const error = new ShutdownError(`shutdown deadline of ${settings.timeout} ms reached`, {
       signal,
     });
@@ -387,14 +402,18 @@ export class _Shutdown {
     }
   }
 
-  /** After the cut: lets the 503 answers go out, then forces the runtimes if still needed. */
-  async #force(): Promise<void> {
+  /**
+   * After the cut: lets the 503 answers go out, then forces the runtimes if still needed. With
+   * nothing cut, the drain already gave the runtime that grace.
+   */
+  async #force(nothingCut: boolean): Promise<void> {
     const drained = this.#drained();
     // Bun's stop(true) would drop the 503 answers: give them their time first.
-    if (await this.#timers.within(drained, _FORCE_GRACE_MS)) return;
+    if (!nothingCut && await this.#timers.within(drained, _FORCE_GRACE_MS)) return;
     for (const server of this.#servers) server.force();
     if (await this.#timers.within(drained, _FORCE_GRACE_MS)) return;
     // Deno without its internals: a body handed over before the shutdown has no public handle.
+    if (this.inFlight === 0) return;
     this.#parts.settings.logger.warn(
       `${this.inFlight} response(s) still open after the cut: the runtime cannot close them ` +
         `from outside; they end when the process exits`,

@@ -91,6 +91,8 @@ export interface _Core {
   readonly findSse: boolean;
   /** Whether the shutdown began (responses then carry `Connection: close`). */
   draining(): boolean;
+  /** Whether a server is attached: its own shutdown then waits for what it was handed. */
+  attached(): boolean;
   /** Holds a body so that it can be cut at the deadline and, for `sse`, ended cleanly. */
   hold(body: _HeldBody, sse: boolean): void;
   /** The one settle callback of held bodies whose request ends elsewhere. */

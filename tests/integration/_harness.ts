@@ -111,6 +111,15 @@ export function releaseBefore(runtime: RuntimeName, version: string): boolean {
 }
 
 /**
+ * Whether servers on `runtime` take Deno's public-API path (GRACEFUL_SERVE_INTERNALS=off, which
+ * the demo inherits): a body streamed before the shutdown is then left to Deno's own shutdown and
+ * not counted (docs/internals.md).
+ */
+export function publicDenoPath(runtime: string): boolean {
+  return runtime === "deno" && process.env.GRACEFUL_SERVE_INTERNALS === "off";
+}
+
+/**
  * Why tests that run Deno.serve inside the test runner itself are skipped, or `false` when they
  * run: they test the runner's Deno, so they run only when that is the release the servers are to
  * run on (npm run test:compat runs them under the older release's own `deno test`).

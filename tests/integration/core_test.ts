@@ -19,6 +19,7 @@ import {
   curl,
   hasClose,
   outcomeOf,
+  publicDenoPath,
   type RawResponse,
   readAll,
   requestHead,
@@ -148,7 +149,12 @@ for (const runtime of RUNTIMES) {
         const expected = Array.from({ length: 10 }, (_, i) => `chunk ${i}\n`).join("");
         assert.equal(text, expected);
         assertExit(exit, 0, demo);
-        assert.match(demo.stderr(), /shutdown started \(SIGTERM received\): 1 in flight/);
+        // On Deno's public-API path a body streamed before the signal is Deno's to finish.
+        const counted = publicDenoPath(runtime) ? 0 : 1;
+        assert.match(
+          demo.stderr(),
+          new RegExp(`shutdown started \\(SIGTERM received\\): ${counted} in flight`),
+        );
       },
     );
 

@@ -19,6 +19,9 @@ const BOUNDED = { timeout: 10_000 };
 const SKIP = inProcessDenoSkip();
 // GRACEFUL_SERVE_INTERNALS=off: the public-API path, which cannot see a body already handed over.
 const PUBLIC_ONLY = "Deno" in globalThis && _host().fallback !== undefined;
+// On that path a body streamed before the shutdown is the attached server's to finish: Deno's
+// shutdown waits for it, and the library neither counts it nor can cut it (docs/internals.md).
+const COUNTED = PUBLIC_ONLY ? 0 : 1;
 const encoder = new TextEncoder();
 
 /** How many arguments a handler received that were not undefined, as the response body. */
@@ -101,8 +104,8 @@ async function cutAtDeadline(
   await reader.read();
   const { inFlightAtStart, cut, timedOut, exitCode } = await g.shutdown();
   assert.deepEqual({ inFlightAtStart, cut, timedOut, exitCode }, {
-    inFlightAtStart: 1,
-    cut: 1,
+    inFlightAtStart: COUNTED,
+    cut: COUNTED,
     timedOut: true,
     exitCode: 1,
   });
@@ -156,14 +159,14 @@ describe("Deno's fast path for handlers that declare no parameters", { skip: SKI
     const response = await fetch(url);
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     const first = (await reader.read()).value!;
-    assert.equal(g.inFlight, 1, "the response is still being delivered");
+    assert.equal(g.inFlight, COUNTED, "the response is still being delivered");
     const report = g.shutdown();
     const text = await readRest(reader, first);
     assert.equal(text, [0, 1, 2, 3, 4].map((n) => `data: ${n}\n\n`).join(""));
     const { inFlightAtStart, completed, cut, exitCode } = await report;
     assert.deepEqual({ inFlightAtStart, completed, cut, exitCode }, {
-      inFlightAtStart: 1,
-      completed: 1,
+      inFlightAtStart: COUNTED,
+      completed: COUNTED,
       cut: 0,
       exitCode: 0,
     });
@@ -220,6 +223,6 @@ describe("Deno: a body streamed before the shutdown began", { skip: SKIP }, () =
     const text = await readRest(reader, first);
     assert.equal(text, [0, 1, 2, 3].map((n) => `data: ${n}\n\n`).join(""));
     const { completed, cut, exitCode } = await report;
-    assert.deepEqual({ completed, cut, exitCode }, { completed: 1, cut: 0, exitCode: 0 });
+    assert.deepEqual({ completed, cut, exitCode }, { completed: COUNTED, cut: 0, exitCode: 0 });
   });
 });

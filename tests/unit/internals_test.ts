@@ -40,20 +40,45 @@ describe("runtime internals", () => {
     // Reading .body turns a string body into a stream that the runtime must pump through JS.
     const stand = (deno ?? { upgradeWebSocket: () => ({}) }) as _DenoLike;
     let reads = 0;
+    let completedReads = 0;
     const g = _gracefulOn(_denoHost(stand, false), (_request: Request, _info: never) => {
       const response = new Response("ok");
       const body = Object.getOwnPropertyDescriptor(Response.prototype, "body")!.get!;
       Object.defineProperty(response, "body", { get: () => (reads++, body.call(response)) });
       return response;
-    }, { logger: false });
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const response = g.fetch(new Request("http://test/"), { completed: promise } as never);
-    assert.ok(response instanceof Response);
-    assert.equal(reads, 0, "the body was read");
-    assert.equal(g.inFlight, 1, "counted until the runtime says it was delivered");
-    resolve();
-    await promise;
+    }, { logger: false, drainDelay: 0, timeout: 1_000 });
+    const info = (completed: Promise<void>) => ({
+      get completed() {
+        completedReads++;
+        return completed;
+      },
+    });
+    const seen = () => ({ reads, completedReads, inFlight: g.inFlight });
+    // With no server attached, nothing else waits for a body: it counts until `completed`.
+    const first = Promise.withResolvers<void>();
+    g.fetch(new Request("http://test/"), info(first.promise) as never);
+    assert.deepEqual(seen(), { reads: 0, completedReads: 1, inFlight: 1 });
+    first.resolve();
+    await first.promise;
     await Promise.resolve();
     assert.equal(g.inFlight, 0);
+    // With a server attached, while serving: the request is over once Deno takes the response
+    // (Deno settles `completed` at that hand-over for a string body), and the server's shutdown
+    // waits for what it was handed. Neither the body nor `completed` is read.
+    const finished = Promise.withResolvers<void>();
+    g.attach({ shutdown: () => Promise.resolve(finished.resolve()), finished: finished.promise });
+    const response = g.fetch(new Request("http://test/"), info(new Promise(() => {})) as never);
+    assert.ok(response instanceof Response);
+    assert.deepEqual(seen(), { reads: 0, completedReads: 1, inFlight: 0 });
+    // During the drain every response counts until `completed`.
+    const report = g.shutdown();
+    const last = Promise.withResolvers<void>();
+    g.fetch(new Request("http://test/"), info(last.promise) as never);
+    assert.deepEqual(seen(), { reads: 0, completedReads: 2, inFlight: 1 });
+    last.resolve();
+    await last.promise;
+    await Promise.resolve();
+    assert.equal(g.inFlight, 0);
+    assert.equal((await report).exitCode, 0);
   });
 });

@@ -21,6 +21,7 @@ function core(
     held: 0,
     logged: [] as string[],
     findSse: true,
+    attached: () => true,
     draining: () => draining,
     hold: () => void c.held++,
     bodySettled: () => {},

@@ -139,6 +139,11 @@ export function _denoHost(deno: _DenoLike, internals: boolean): _Host {
       ? undefined
       : `Deno ${release}: ${
         internals ? "runtime internals not found" : "runtime internals switched off"
-      } (${missing.join(", ")}); using the public-API path`,
+      } (${missing.join(", ")}); using the public-API path${
+        found.wholeBody === undefined
+          ? " (a body streamed before a shutdown is left to the server's own shutdown, and " +
+            "not counted)"
+          : ""
+      }`,
   };
 }
