@@ -147,11 +147,14 @@ export function runtimeCommand(
     : [BINARIES.bun, ...flags, script];
 }
 
-// The first thing a test file's output says: what its servers run on.
+// The first thing a test file's output says: what its servers run on (the Node tests name their
+// own binaries).
 console.error(
-  `servers run on: ${
-    RUNTIMES.map((runtime) => `${runtimeLabel(runtime)} (${BINARIES[runtime]})`).join(", ")
-  }`,
+  RUNTIMES.length === 0
+    ? "servers run on: no Deno or Bun (GRACEFUL_ONLY leaves both out)"
+    : `servers run on: ${
+      RUNTIMES.map((runtime) => `${runtimeLabel(runtime)} (${BINARIES[runtime]})`).join(", ")
+    }`,
 );
 
 /** How long the demo may take to print its `listening on` line. */
