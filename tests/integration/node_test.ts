@@ -31,6 +31,7 @@ import {
   startProcess,
   within,
 } from "./_harness.ts";
+import { h2loadAcrossSigterm, reapLaunched, runTool } from "./_launch.ts";
 import { cleanupNode, nodeBinaries, type NodeBinary, nodeLeftOut, startNodeDemo } from "./_node.ts";
 import { removeCertificate, tlsEnv } from "./_tls.ts";
 
@@ -393,67 +394,6 @@ for (const node of binaries) {
 // HTTP/2 over TLS (serve({ tls, http2: true }) and g.attach() of an Http2SecureServer), and
 // listen errors
 
-/** A client tool run to its end: its output so far, a wait for a text, and how it ended. */
-interface ToolRun {
-  stdout(): string;
-  waitFor(text: string, timeoutMs: number): Promise<void>;
-  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-/** Runs `command` from the repository root with `env` added; reaped by cleanup() if it hangs. */
-function runTool(command: string, args: readonly string[], env: Record<string, string> = {}) {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  tools.add(child);
-  let stdout = "";
-  let stderr = "";
-  const waiters = new Set<() => void>();
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (text: string) => {
-    stdout += text;
-    for (const check of [...waiters]) check();
-  });
-  child.stderr!.on("data", (text: string) => (stderr += text));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (code) => {
-        tools.delete(child);
-        resolve({ code, stdout, stderr });
-      });
-    },
-  );
-  done.catch(() => {});
-  const run: ToolRun = {
-    stdout: () => stdout,
-    done,
-    waitFor: (text, timeoutMs) =>
-      within(
-        new Promise<void>((resolve) => {
-          const check = (): void => {
-            if (stdout.includes(text)) (waiters.delete(check), resolve());
-          };
-          waiters.add(check);
-          check();
-        }),
-        timeoutMs,
-        `${command} printing ${JSON.stringify(text)} (stdout: ${stdout}, stderr: ${stderr})`,
-      ),
-  };
-  return run;
-}
-
-const tools = new Set<ReturnType<typeof spawn>>();
-
-function reapTools(): void {
-  for (const child of tools) child.kill("SIGKILL");
-  tools.clear();
-}
-
 /** What tests/fixtures/node_http2_client.mjs printed. */
 interface H2ClientResult {
   goaway: { code: number; lastStreamID: number }[];
@@ -480,7 +420,7 @@ function h2Client(
     return JSON.parse(done.stdout.trim().split("\n").at(-1) ?? "") as H2ClientResult;
   });
   result.catch(() => {});
-  return { connected: client.waitFor("connected\n", 5_000), result };
+  return { connected: client.stdout.waitFor("connected\n", 5_000, "node client"), result };
 }
 
 /** Headers that RFC 9113 §8.2.2 forbids in HTTP/2. */
@@ -502,7 +442,7 @@ for (const node of binaries) {
     skip: skipH2,
   }, () => {
     afterEach(() => {
-      reapTools();
+      reapLaunched();
       cleanupNode();
     });
     after(removeCertificate);
@@ -513,31 +453,7 @@ for (const node of binaries) {
       "negotiates h2 and finishes 25 parallel streams on one connection after SIGTERM, then exits 0",
       BOUNDED,
       async () => {
-        const demo = await h2Demo();
-        const load = runTool("h2load", [
-          "-n25",
-          "-c1",
-          "-m25",
-          `https://127.0.0.1:${demo.port}/slow?ms=1500`,
-        ]);
-        await load.waitFor("Application protocol: h2", 5_000);
-        await sleep(500);
-        const signalledAt = demo.kill("SIGTERM");
-        const result = await within(load.done, 10_000, "h2load");
-        const exit = await demo.waitForExit(5_000);
-
-        assert.match(
-          result.stdout,
-          /requests: 25 total, 25 started, 25 done, 25 succeeded, 0 failed, 0 errored, 0 timeout/,
-          result.stdout,
-        );
-        assert.match(result.stdout, /status codes: 25 2xx, 0 3xx, 0 4xx, 0 5xx/);
-        // Every body whole: "slept 1500 ms" is 13 bytes.
-        assert.match(result.stdout, /traffic: .* 325B \(325\) data/, result.stdout);
-        assertExit(exit, 0, demo);
-        assert.match(demo.stderr(), /shutdown started \(SIGTERM received\): 25 in flight/);
-        assert.match(demo.stderr(), /25 completed, 0 cut/);
-        assert.ok(exit.at - signalledAt < 5_000, `exited ${exit.at - signalledAt} ms after`);
+        await h2loadAcrossSigterm(await h2Demo());
       },
     );
 
@@ -560,7 +476,7 @@ for (const node of binaries) {
           `https://127.0.0.1:${demo.port}/slow?ms=1500`,
         ]);
         await client.connected;
-        await nghttp.waitFor("send HEADERS frame", 5_000);
+        await nghttp.stdout.waitFor("send HEADERS frame", 5_000, "nghttp sending its request");
         await sleep(300);
         demo.kill("SIGTERM");
         const result = await client.result;
@@ -721,7 +637,7 @@ for (const node of binaries) {
 
   describe(`node ${node.version}: listening`, () => {
     afterEach(() => {
-      reapTools();
+      reapLaunched();
       cleanupNode();
     });
 
