@@ -237,7 +237,9 @@ export interface Graceful<H extends FetchHandler = FetchHandler> {
   requestSignal(request: Request): AbortSignal;
   /**
    * Requests in flight now: running handlers, responses still being delivered, and open
-   * WebSockets.
+   * WebSockets. On Deno's public-API path (its internals not found, or
+   * `GRACEFUL_SERVE_INTERNALS=off`) a body streamed before the shutdown began is left to the
+   * attached server's own shutdown and not counted.
    */
   readonly inFlight: number;
   /** WebSockets open now (included in {@linkcode inFlight}). */
