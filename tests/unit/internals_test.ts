@@ -54,13 +54,17 @@ describe("runtime internals", () => {
       },
     });
     const seen = () => ({ reads, completedReads, inFlight: g.inFlight });
+    // Settles a request's `completed` and lets the library's reaction to it run.
+    const deliver = async (completed: PromiseWithResolvers<void>): Promise<void> => {
+      completed.resolve();
+      await completed.promise;
+      await Promise.resolve();
+    };
     // With no server attached, nothing else waits for a body: it counts until `completed`.
     const first = Promise.withResolvers<void>();
     g.fetch(new Request("http://test/"), info(first.promise) as never);
     assert.deepEqual(seen(), { reads: 0, completedReads: 1, inFlight: 1 });
-    first.resolve();
-    await first.promise;
-    await Promise.resolve();
+    await deliver(first);
     assert.equal(g.inFlight, 0);
     // With a server attached, while serving: the request is over once Deno takes the response
     // (Deno settles `completed` at that hand-over for a string body), and the server's shutdown
@@ -75,9 +79,7 @@ describe("runtime internals", () => {
     const last = Promise.withResolvers<void>();
     g.fetch(new Request("http://test/"), info(last.promise) as never);
     assert.deepEqual(seen(), { reads: 0, completedReads: 2, inFlight: 1 });
-    last.resolve();
-    await last.promise;
-    await Promise.resolve();
+    await deliver(last);
     assert.equal(g.inFlight, 0);
     assert.equal((await report).exitCode, 0);
   });

@@ -52,10 +52,11 @@ export function _denoRespond(core: _Core, internals: _DenoInternals): _Respond {
   /**
    * The public-API path while serving, with a server attached: a request is over when Deno takes
    * its response, which is when Deno settles `info.completed` for a string or bytes body on every
-   * supported line (tests/compat/repros/deno_completed_handover.ts). Reacting to `completed` for every response, to see streamed bodies end, costs
-   * Deno 2.5.7 more than the whole 7% budget with a Hono app (bench/README.md), so a body
-   * streamed before the shutdown is left to the server's own shutdown, which waits for it. Returns
-   * undefined for an SSE stream, which `withCompleted` wraps and counts until delivered.
+   * supported line (tests/compat/repros/deno_completed_handover.ts). Reacting to `completed` for
+   * every response, to see streamed bodies end, costs Deno 2.5.7 more than the whole 7% budget
+   * with a Hono app (bench/README.md), so a body streamed before the shutdown is left to the
+   * server's own shutdown, which waits for it. Returns undefined for an SSE stream, which
+   * `withCompleted` wraps and counts until delivered.
    */
   const handedOver = (response: Response, request: Request | undefined): Response | undefined => {
     if (!(response instanceof Response)) {
